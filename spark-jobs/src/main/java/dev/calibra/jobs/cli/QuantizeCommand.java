@@ -1,0 +1,145 @@
+package dev.calibra.jobs.cli;
+
+import dev.calibra.calibration.QuantizedBlock;
+import dev.calibra.calibration.QuantizedWeightSource;
+import dev.calibra.calibration.rtn.RoundToNearest;
+import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.model.backend.Backend;
+import dev.calibra.model.cpu.CpuBackend;
+import dev.calibra.model.cpu.Parallel;
+import dev.calibra.model.eval.Perplexity;
+import dev.calibra.model.eval.PerplexityEvaluator;
+import dev.calibra.model.llama.LayerwiseRunner;
+import dev.calibra.model.llama.LlamaConfig;
+import dev.calibra.model.llama.LlamaWeightSource;
+import dev.calibra.storage.hf.ModelDirectory;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** load → quantize → evaluate, once per requested scheme; prints progress and a final table. */
+final class QuantizeCommand {
+
+  private final QuantizeOptions options;
+  private final PrintStream out;
+
+  QuantizeCommand(QuantizeOptions options, PrintStream out) {
+    this.options = options;
+    this.out = out;
+  }
+
+  void run() throws IOException {
+    System.setProperty("calibra.cpu.threads", Integer.toString(options.threads()));
+    Backend backend = new CpuBackend();
+    try (ModelDirectory model = ModelDirectory.open(options.model())) {
+      run(backend, model);
+    }
+  }
+
+  private void run(Backend backend, ModelDirectory model) throws IOException {
+    LlamaConfig config = model.config();
+    out.printf(Locale.ROOT, "model %s: %s, %d blocks, hidden %d, %d/%d heads, vocab %d%n",
+        model.location(), config.architecture(), config.numLayers(), config.hiddenSize(),
+        config.numHeads(), config.numKeyValueHeads(), config.vocabSize());
+    EvaluationData data = EvaluationData.load(options, model);
+    out.printf(Locale.ROOT, "evaluation: %s, %d windows, %d predictions%n", data.description(),
+        data.windows().size(), data.predictions());
+    out.printf(Locale.ROOT, "backend %s with %d threads%n", backend.name(), Parallel.threads());
+
+    QuantizeReport report = new QuantizeReport();
+    report.put("tool", "calibra quantize");
+    report.put("started", Instant.now().toString());
+    report.put("host", InetAddress.getLocalHost().getHostName());
+    report.put("java", System.getProperty("java.version"));
+    report.put("backend", backend.name());
+    report.put("threads", Parallel.threads());
+    report.put("model", modelFacts(model.location().toString(), config));
+    report.put("evaluation", Map.of("source", data.description(), "windows", data.windows().size(),
+        "predictions", data.predictions(), "context", data.contextLength()));
+    report.put("quantize_lm_head", options.quantizeLmHead());
+
+    if (!options.skipFloat()) {
+      long start = System.nanoTime();
+      Perplexity ppl = evaluate(backend, model.weights(), data, "float", null);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      out.printf(Locale.ROOT, "float perplexity %.4f (%.1f s)%n", ppl.value(), seconds);
+      report.floatResult(ppl.value(), seconds);
+    }
+    for (QuantizationScheme scheme : options.schemes()) {
+      report.add(quantizeAndEvaluate(backend, model, data, scheme));
+    }
+    out.println();
+    out.print(report.table());
+    Path reportPath = Path.of(options.report());
+    report.write(reportPath);
+    out.println("report written to " + reportPath.toAbsolutePath());
+  }
+
+  private QuantizeReport.Row quantizeAndEvaluate(Backend backend, ModelDirectory model,
+      EvaluationData data, QuantizationScheme scheme) {
+    PeakHeap.reset();
+    long start = System.nanoTime();
+    String label = options.method() + " " + scheme.label();
+    List<Map<String, Object>> layers = new ArrayList<>();
+    QuantizedWeightSource quantized = new QuantizedWeightSource(model.weights(),
+        new RoundToNearest(scheme), options.quantizeLmHead() ? new RoundToNearest(scheme) : null,
+        block -> layers.addAll(layerErrors(block)));
+    Perplexity ppl = evaluate(backend, quantized, data, label, layers);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    out.printf(Locale.ROOT, "%s perplexity %.4f (%.1f s)%n", label, ppl.value(), seconds);
+    return new QuantizeReport.Row(options.method(), scheme.bits(), scheme.groupLabel(), ppl.value(),
+        ppl.predictions(), seconds, PeakHeap.bytes(), layers);
+  }
+
+  private Perplexity evaluate(Backend backend, LlamaWeightSource weights, EvaluationData data,
+      String label, List<Map<String, Object>> layers) {
+    LayerwiseRunner runner = new LayerwiseRunner(backend, options.batchTokens(),
+        (index, total, nanos) -> out.printf(Locale.ROOT, "[%s] block %d/%d done in %.2f s%s%n",
+            label, index + 1, total, nanos / 1e9, worstError(layers, index)));
+    return new PerplexityEvaluator(runner).evaluate(weights, data.windows());
+  }
+
+  /** ", worst layer error …" for the progress line of a quantized block; empty for float. */
+  private static String worstError(List<Map<String, Object>> layers, int block) {
+    if (layers == null) {
+      return "";
+    }
+    return layers.stream().filter(l -> (int) l.get("block") == block)
+        .max((a, b) -> Double.compare((double) a.get("relative_error"), (double) b.get("relative_error")))
+        .map(l -> String.format(Locale.ROOT, ", worst relative weight error %.2e (%s)",
+            (double) l.get("relative_error"), l.get("layer")))
+        .orElse("");
+  }
+
+  private static List<Map<String, Object>> layerErrors(QuantizedBlock block) {
+    List<Map<String, Object>> rows = new ArrayList<>();
+    block.relativeError().forEach((linear, error) -> {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("block", block.index());
+      row.put("layer", linear.hfName());
+      row.put("relative_error", error);
+      rows.add(row);
+    });
+    return rows;
+  }
+
+  private static Map<String, Object> modelFacts(String location, LlamaConfig config) {
+    Map<String, Object> facts = new LinkedHashMap<>();
+    facts.put("path", location);
+    facts.put("architecture", config.architecture());
+    facts.put("layers", config.numLayers());
+    facts.put("hidden_size", config.hiddenSize());
+    facts.put("intermediate_size", config.intermediateSize());
+    facts.put("heads", Arrays.asList(config.numHeads(), config.numKeyValueHeads()));
+    facts.put("vocab_size", config.vocabSize());
+    return facts;
+  }
+}

@@ -1,0 +1,2 @@
+/** Pre-tokenized calibration and evaluation data: JSONL, JSON (named splits) and Parquet. */
+package dev.calibra.storage.tokens;
