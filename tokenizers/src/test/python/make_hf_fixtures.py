@@ -100,11 +100,16 @@ def wikitext_lines(skip, count):
 
 
 def write_json(relative_path, value):
+    """Writes JSON, gzipped when the path ends with .gz (mtime 0: same input, same bytes)."""
     path = os.path.join(RESOURCES, relative_path)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(value, f, ensure_ascii=False, separators=(",", ":"))
-        f.write("\n")
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+    if path.endswith(".gz"):
+        with open(path, "wb") as f:
+            f.write(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
+    else:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
     print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
 
@@ -127,34 +132,31 @@ def make_llama2_fixtures(texts):
         with open(os.path.join(converted, "tokenizer.json"), encoding="utf-8") as f:
             converted_json = json.load(f)
 
-    path = os.path.join(RESOURCES, "hf", "llama2-tokenizer.json.gz")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as f:
-        json.dump(converted_json, f, ensure_ascii=False, separators=(",", ":"))
-    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
-
-    tokenizer = Tokenizer.from_str(json.dumps(converted_json))
-    write_json("hf/llama2-metaspace.cases.json", {
-        "tokenizer": "hf/llama2-tokenizer.json.gz",
-        "description": "Llama 2 tokenizer.model converted by transformers' LlamaTokenizerFast "
-                       f"(pre_tokenizer {converted_json['pre_tokenizer']})",
-        "cases": hf_cases(tokenizer, texts),
-    })
-
-    overrides = {
-        "normalizer": {"type": "Sequence", "normalizers": [
-            {"type": "Prepend", "prepend": "\u2581"},
-            {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"},
-        ]},
-        "pre_tokenizer": None,
-    }
-    tokenizer = Tokenizer.from_str(json.dumps({**converted_json, **overrides}))
-    write_json("hf/llama2-prepend-normalizer.cases.json", {
-        "tokenizer": "hf/llama2-tokenizer.json.gz",
-        "description": "Llama 2 with the Prepend + Replace normalizer layout of older conversions",
-        "overrides": overrides,
-        "cases": hf_cases(tokenizer, texts),
-    })
+    write_json("hf/llama2-tokenizer.json.gz", converted_json)
+    layouts = [
+        ("llama2-metaspace", "Llama 2 tokenizer.model converted by transformers' "
+         f"LlamaTokenizerFast (pre_tokenizer {converted_json['pre_tokenizer']})", None),
+        ("llama2-prepend-normalizer", "Llama 2 with the Prepend + Replace normalizer layout of "
+         "older conversions", {
+             "normalizer": {"type": "Sequence", "normalizers": [
+                 {"type": "Prepend", "prepend": "\u2581"},
+                 {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"},
+             ]},
+             "pre_tokenizer": None,
+         }),
+        ("llama2-metaspace-split", "Llama 2 with Metaspace splitting words, prepend_scheme "
+         "always", {
+             "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581",
+                               "prepend_scheme": "always", "split": True},
+         }),
+    ]
+    for name, description, overrides in layouts:
+        tokenizer = Tokenizer.from_str(json.dumps({**converted_json, **(overrides or {})}))
+        cases_file = {"tokenizer": "hf/llama2-tokenizer.json.gz", "description": description}
+        if overrides:
+            cases_file["overrides"] = overrides
+        cases_file["cases"] = hf_cases(tokenizer, texts)
+        write_json(f"hf/{name}.cases.json.gz", cases_file)
 
 
 def train_byte_level():
@@ -184,6 +186,7 @@ def make_byte_level_fixtures(texts):
     gpt2_style.normalizer = normalizers.NFC()
     gpt2_style.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True, use_regex=True)
     gpt2_style.add_special_tokens(["<|endoftext|>", AddedToken("<mask>", lstrip=True, special=True)])
+    gpt2_style.add_tokens([AddedToken("<sep>", rstrip=True, normalized=False)])
     gpt2_style.add_tokens([AddedToken("Valkyria", single_word=True, normalized=True)])
     save_byte_level("bytelevel-gpt2-style", json.loads(gpt2_style.to_str()), texts,
                     "NFC + ByteLevel(add_prefix_space, GPT-2 regex), added tokens with options")
@@ -192,11 +195,38 @@ def make_byte_level_fixtures(texts):
 def save_byte_level(name, tokenizer_json, texts, description):
     write_json(f"hf/{name}.json", tokenizer_json)
     tokenizer = Tokenizer.from_str(json.dumps(tokenizer_json))
-    write_json(f"hf/{name}.cases.json", {
+    write_json(f"hf/{name}.cases.json.gz", {
         "tokenizer": f"hf/{name}.json",
         "description": description,
         "cases": hf_cases(tokenizer, texts),
     })
+
+
+def make_pre_tokenizer_fixtures():
+    texts = ["How are you doing?", "  leading and trailing  ", "a,,b  c!!", "no-delimiters",
+             "\u00fcn\u00efc\u00f6d\u00e9 w\u00f6rds, \u6771\u4eac!", "tabs\tand\nnew  lines ", ""]
+    steps = []
+    for behavior in ["removed", "isolated", "merged_with_previous", "merged_with_next",
+                     "contiguous"]:
+        for invert in [False, True]:
+            steps.append(pre_tokenizers.Split(Regex(r"\w+|[^\w\s]+"), behavior, invert))
+            steps.append(pre_tokenizers.Split(" ", behavior, invert))
+    for scheme in ["always", "first", "never"]:
+        for split in [False, True]:
+            steps.append(pre_tokenizers.Metaspace(prepend_scheme=scheme, split=split))
+    for add_prefix_space in [False, True]:
+        for use_regex in [False, True]:
+            steps.append(pre_tokenizers.ByteLevel(add_prefix_space=add_prefix_space,
+                                                  use_regex=use_regex))
+    cases = []
+    for step in steps:
+        holder = Tokenizer(models.BPE())
+        holder.pre_tokenizer = step
+        step_json = json.loads(holder.to_str())["pre_tokenizer"]
+        for text in texts:
+            pieces = [piece for piece, _ in step.pre_tokenize_str(text)]
+            cases.append({"pre_tokenizer": step_json, "text": text, "pieces": pieces})
+    write_json("hf/pre-tokenizers.json.gz", {"cases": cases})
 
 
 def make_sentencepiece_fixtures(texts):
@@ -230,7 +260,7 @@ def make_sentencepiece_fixtures(texts):
     for text in texts:
         ids = processor.encode(text)
         cases.append(case(text, ids, processor.decode(ids)))
-    write_json("sentencepiece/small-bpe.cases.json", {
+    write_json("sentencepiece/small-bpe.cases.json.gz", {
         "tokenizer": "sentencepiece/small-bpe.model",
         "description": "small SentencePiece BPE: no byte fallback, user-defined symbols, "
                        "remove_extra_whitespaces, UNUSED pieces "
@@ -245,9 +275,10 @@ def main():
     texts = read_reference_texts() + EDGE_CASES
     short = len(texts)
     texts += wikitext_lines(200, 300)
-    write_json("texts.json", {"texts": texts})
+    write_json("texts.json.gz", {"texts": texts})
     make_llama2_fixtures(texts[:short])
     make_byte_level_fixtures(texts)
+    make_pre_tokenizer_fixtures()
     make_sentencepiece_fixtures(texts[:short])
 
 

@@ -24,10 +24,12 @@ public final class CpuGemmBenchmark {
   private static final List<String> VECTOR_FLAGS = List.of("avx", "avx2", "fma", "avx512f");
 
   /**
-   * Every shape is timed in each of several sweeps and its best time kept: spreading the rounds
-   * over the run keeps a burst of other work on the machine from spoiling all of them.
+   * The FMA check and every shape are measured in each of several sweeps and their best kept:
+   * spreading the rounds over the run keeps a burst of other work on the machine from spoiling
+   * all of them.
    */
   private static final int SWEEPS = 3;
+  private static final int FMA_ROUNDS = 2;
 
   /** Rounds per sweep: SIMD rounds are cheap, scalar ones take seconds on the big shapes. */
   private static final int SIMD_ROUNDS = 2;
@@ -90,8 +92,10 @@ public final class CpuGemmBenchmark {
         vectorFlags, cpu.logicalCpus(), Parallel.threads(), cpu.averageMhz(),
         System.getProperty("java.vm.name") + " " + Runtime.version());
     printPeak(machine, peak);
-    FmaCheck fma = measureFma(peak);
-    List<Row> rows = timeShapes(peak);
+    Measurements best = measure(peak);
+    FmaCheck fma = fmaCheck(best.fmaGflops(), peak);
+    printFma(fma, peak);
+    List<Row> rows = rows(best, peak);
     printRows(rows);
 
     Path file = ResultFile.write(ENTRY, new Results(ENTRY, Instant.now().toString(), machine,
@@ -100,34 +104,24 @@ public final class CpuGemmBenchmark {
     System.out.println("Results written to " + file);
   }
 
-  private static FmaCheck measureFma(PeakFlops peak) throws InterruptedException {
-    int threads = peak.cores();
-    double gflops = FmaThroughput.gflops(threads, 3);
-    FmaCheck fma = new FmaCheck("Vector API, 12 independent FMA chains per thread on registers",
-        threads, gflops, percent(gflops, peak), gflops / threads / peak.clockGhz(),
-        gflops / threads / peak.flopsPerCycle());
-    System.out.printf("Measured FMA throughput (%s, %d threads, one per core):%n"
-        + "  %.1f GFLOP/s = %.0f%% of peak = %.1f FLOP/cycle/core at %.3f GHz,%n"
-        + "  or %d FLOP/cycle/core at an effective clock of %.2f GHz%n%n",
-        fma.method(), threads, fma.gflops(), fma.percentOfPeak(), fma.flopsPerCyclePerCore(),
-        peak.clockGhz(), peak.flopsPerCycle(), fma.impliedClockGhz());
-    return fma;
-  }
+  /** Best FMA rate and best seconds per call of each shape, SIMD and scalar, over all sweeps. */
+  record Measurements(double fmaGflops, double[] simdSeconds, double[] scalarSeconds) {}
 
-  /** Times every shape on both kernels, keeping each one's best time over all sweeps. */
-  private static List<Row> timeShapes(PeakFlops peak) {
+  private static Measurements measure(PeakFlops peak) throws InterruptedException {
     System.err.println("warming up the JIT...");
     warmUpJit();
     List<Operands> operands = new ArrayList<>();
     for (Shape shape : SHAPES) {
       operands.add(new Operands(shape, new Random(42)));
     }
+    double fmaGflops = 0;
     double[] simdSeconds = new double[SHAPES.size()];
     double[] scalarSeconds = new double[SHAPES.size()];
     Arrays.fill(simdSeconds, Double.POSITIVE_INFINITY);
     Arrays.fill(scalarSeconds, Double.POSITIVE_INFINITY);
     for (int sweep = 0; sweep < SWEEPS; sweep++) {
-      System.err.printf("sweep %d of %d over %d shapes...%n", sweep + 1, SWEEPS, SHAPES.size());
+      System.err.printf("sweep %d of %d...%n", sweep + 1, SWEEPS);
+      fmaGflops = Math.max(fmaGflops, FmaThroughput.gflops(peak.cores(), FMA_ROUNDS));
       double warmup = sweep == 0 ? WARMUP_SECONDS : 0;
       for (int s = 0; s < SHAPES.size(); s++) {
         simdSeconds[s] = Math.min(simdSeconds[s],
@@ -136,11 +130,22 @@ public final class CpuGemmBenchmark {
             operands.get(s).secondsPerCall(Gemm.Kernel.SCALAR, warmup, SCALAR_ROUNDS));
       }
     }
+    return new Measurements(fmaGflops, simdSeconds, scalarSeconds);
+  }
+
+  private static FmaCheck fmaCheck(double gflops, PeakFlops peak) {
+    int threads = peak.cores();
+    return new FmaCheck("Vector API, 12 independent FMA chains per thread on registers",
+        threads, gflops, percent(gflops, peak), gflops / threads / peak.clockGhz(),
+        gflops / threads / peak.flopsPerCycle());
+  }
+
+  private static List<Row> rows(Measurements best, PeakFlops peak) {
     List<Row> rows = new ArrayList<>();
     for (int s = 0; s < SHAPES.size(); s++) {
       Shape shape = SHAPES.get(s);
-      KernelResult simd = result(shape, simdSeconds[s], peak);
-      KernelResult scalar = result(shape, scalarSeconds[s], peak);
+      KernelResult simd = result(shape, best.simdSeconds()[s], peak);
+      KernelResult scalar = result(shape, best.scalarSeconds()[s], peak);
       rows.add(new Row(shape.name(), shape.op(), shape.m(), shape.n(), shape.k(), simd, scalar,
           simd.gflops() / scalar.gflops()));
     }
@@ -152,14 +157,22 @@ public final class CpuGemmBenchmark {
         machine.cpu(), machine.vendor(), machine.family(), machine.model(),
         String.join(" ", machine.vectorFlags()), machine.logicalCpus(), machine.java());
     System.out.println("GEMM threads (Parallel.threads()): " + machine.gemmThreads());
-    System.out.println();
     System.out.println("Peak FP32 = cores × FLOP/cycle/core × clock");
     System.out.printf("  cores            %d   (%s)%n", peak.cores(), peak.coresSource());
     System.out.printf("  FLOP/cycle/core  %d  (%s)%n", peak.flopsPerCycle(),
         peak.flopsReason());
     System.out.printf("  clock            %.3f GHz (%s)%n", peak.clockGhz(),
         peak.clockSource());
-    System.out.printf("  peak             %.1f GFLOP/s%n", peak.gflops());
+    System.out.printf("  peak             %.1f GFLOP/s%n%n", peak.gflops());
+  }
+
+  private static void printFma(FmaCheck fma, PeakFlops peak) {
+    System.out.printf("Measured FMA throughput (%s, %d threads, one per core):%n"
+        + "  %.1f GFLOP/s = %.0f%% of peak = %.1f FLOP/cycle/core at %.3f GHz,%n"
+        + "  or %d FLOP/cycle/core at an effective clock of %.2f GHz%n%n",
+        fma.method(), fma.threads(), fma.gflops(), fma.percentOfPeak(),
+        fma.flopsPerCyclePerCore(), peak.clockGhz(), peak.flopsPerCycle(),
+        fma.impliedClockGhz());
   }
 
   private static void printRows(List<Row> rows) {

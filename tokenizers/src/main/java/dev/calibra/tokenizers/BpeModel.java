@@ -3,9 +3,7 @@ package dev.calibra.tokenizers;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.BitSet;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.Map;
 
 /**
@@ -19,11 +17,9 @@ final class BpeModel {
   private final Map<String, Integer> vocabulary;
   private final String[] tokens;
   /** Rank (position in the merges list) of each mergeable pair of ids. */
-  private final Map<Long, Integer> mergeRanks;
+  private final IdPairMap mergeRanks;
   /** The id each rank's merge produces. */
   private final int[] mergedIds;
-  /** The ids that are the left or right part of some merge. */
-  private final BitSet mergedSymbols = new BitSet();
   /** Id of the byte tokens {@code <0x00>}..{@code <0xFF>}, -1 where absent. */
   private final int[] byteIds = new int[256];
   private final boolean byteFallback;
@@ -32,16 +28,12 @@ final class BpeModel {
   /** "ignore_merges": a word that is itself a token is taken whole (Llama 3). */
   private final boolean wholeWordsFirst;
 
-  private BpeModel(Map<String, Integer> vocabulary, Map<Long, Integer> mergeRanks,
-      int[] mergedIds, boolean byteFallback, int unknownId, boolean fuseUnknown,
+  private BpeModel(Map<String, Integer> vocabulary, IdPairMap mergeRanks, int[] mergedIds,
+      boolean byteFallback, int unknownId, boolean fuseUnknown,
       boolean wholeWordsFirst) {
     this.vocabulary = vocabulary;
     this.mergeRanks = mergeRanks;
     this.mergedIds = mergedIds;
-    mergeRanks.keySet().forEach(pair -> {
-      mergedSymbols.set((int) (pair >>> 32));
-      mergedSymbols.set((int) (long) pair);
-    });
     this.byteFallback = byteFallback;
     this.unknownId = unknownId;
     this.fuseUnknown = fuseUnknown;
@@ -70,7 +62,7 @@ final class BpeModel {
     }
     Map<String, Integer> vocabulary = readVocabulary(model, location);
     JsonNode merges = TokenizerJson.array(model, "merges", "model", location);
-    Map<Long, Integer> mergeRanks = new HashMap<>();
+    IdPairMap mergeRanks = new IdPairMap(merges.size());
     int[] mergedIds = new int[merges.size()];
     int rank = 0;
     for (JsonNode merge : merges) {
@@ -82,7 +74,7 @@ final class BpeModel {
       int right = requireToken(vocabulary, pair[1], location);
       mergedIds[rank] = requireToken(vocabulary, pair[0] + pair[1], location);
       // A pair listed twice keeps its last rank, as in the library.
-      mergeRanks.put(pairKey(left, right), rank);
+      mergeRanks.put(left, right, rank);
       rank++;
     }
     int unknownId = -1;
@@ -136,14 +128,15 @@ final class BpeModel {
       String character = word.substring(i, end);
       i = end;
       Integer id = vocabulary.get(character);
+      if (id == null && byteFallback && addByteTokens(character, symbols)) {
+        continue;
+      }
       if (id != null) {
         if (unknownPending) {
           symbols.add(unknownId);
           unknownPending = false;
         }
         symbols.add(id);
-      } else if (byteFallback && addByteTokens(character, symbols)) {
-        continue;
       } else if (unknownId >= 0) {
         if (unknownPending && !fuseUnknown) {
           symbols.add(unknownId);
@@ -195,26 +188,9 @@ final class BpeModel {
       }
     }
 
-    /**
-     * Merges, then appends the ids. A symbol in no merge never merges, so the runs between
-     * such symbols are merged one at a time: the same merges, in the same order within each
-     * run, as over the whole word, with a queue that stays small when the word is a whole text.
-     */
+    /** Applies every merge that applies, best rank first, then appends the ids. */
     void mergeAll(IntArrayBuilder out) {
-      int runStart = 0;
-      for (int i = 0; i <= symbols.length; i++) {
-        if (i == symbols.length || !mergedSymbols.get(symbols[i])) {
-          mergeRun(runStart, i);
-          runStart = i + 1;
-        }
-      }
-      for (int i = symbols.length == 0 ? -1 : 0; i >= 0; i = next[i]) {
-        out.add(symbols[i]);
-      }
-    }
-
-    private void mergeRun(int from, int to) {
-      for (int i = from; i + 1 < to; i++) {
+      for (int i = 0; i + 1 < symbols.length; i++) {
         addCandidate(i, i + 1);
       }
       while (!candidates.isEmpty()) {
@@ -239,6 +215,9 @@ final class BpeModel {
         addCandidate(previous[position], position);
         addCandidate(position, next[position]);
       }
+      for (int i = symbols.length == 0 ? -1 : 0; i >= 0; i = next[i]) {
+        out.add(symbols[i]);
+      }
     }
 
     private void addCandidate(int left, int right) {
@@ -253,12 +232,7 @@ final class BpeModel {
   }
 
   private int rankOf(int left, int right) {
-    Integer rank = mergeRanks.get(pairKey(left, right));
-    return rank == null ? -1 : rank;
-  }
-
-  private static long pairKey(int left, int right) {
-    return (long) left << 32 | (right & 0xFFFFFFFFL);
+    return mergeRanks.get(left, right);
   }
 
   private static Map<String, Integer> readVocabulary(JsonNode model, String location) {
@@ -267,9 +241,7 @@ final class BpeModel {
       throw new TokenizerException(location + ": model has no object 'vocab'");
     }
     Map<String, Integer> vocabulary = new HashMap<>(vocab.size() * 2);
-    Iterator<Map.Entry<String, JsonNode>> entries = vocab.fields();
-    while (entries.hasNext()) {
-      Map.Entry<String, JsonNode> entry = entries.next();
+    for (Map.Entry<String, JsonNode> entry : vocab.properties()) {
       if (!entry.getValue().canConvertToInt() || entry.getValue().asInt() < 0) {
         throw new TokenizerException(location + ": vocab entry '" + entry.getKey()
             + "' has no valid id");

@@ -54,6 +54,9 @@ final class ByteLevel {
    */
   List<TextPiece> split(TextPiece piece) {
     String text = piece.text();
+    if (text.isEmpty()) {
+      return List.of(); // the library adds no prefix space to empty text
+    }
     if (addPrefixSpace && !text.startsWith(" ")) {
       text = " " + text;
     }

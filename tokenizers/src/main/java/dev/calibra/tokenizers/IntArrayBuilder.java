@@ -23,10 +23,6 @@ final class IntArrayBuilder {
     size += more.length;
   }
 
-  int size() {
-    return size;
-  }
-
   int[] toArray() {
     return Arrays.copyOf(values, size);
   }

@@ -43,6 +43,9 @@ final class Metaspace {
   }
 
   List<TextPiece> split(TextPiece piece) {
+    if (piece.text().isEmpty()) {
+      return List.of(); // the library adds no '▁' to empty text
+    }
     String text = piece.text().replace(" ", replacement);
     boolean prepend = switch (prependScheme) {
       case ALWAYS -> true;

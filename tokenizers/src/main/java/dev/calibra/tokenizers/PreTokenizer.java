@@ -20,40 +20,40 @@ interface PreTokenizer {
       return List::of;
     }
     String type = TokenizerJson.type(node, "pre_tokenizer", location);
-    switch (type) {
-      case "Sequence": {
-        List<PreTokenizer> steps = new ArrayList<>();
-        for (JsonNode step : TokenizerJson.array(node, "pretokenizers", "pre_tokenizer", location)) {
-          steps.add(fromJson(step, location));
-        }
-        return piece -> {
-          List<TextPiece> pieces = List.of(piece);
-          for (PreTokenizer step : steps) {
-            List<TextPiece> next = new ArrayList<>();
-            for (TextPiece p : pieces) {
-              if (!p.text().isEmpty()) {
-                next.addAll(step.split(p));
-              }
-            }
-            pieces = next;
-          }
-          return pieces;
-        };
-      }
-      case "Split": {
+    return switch (type) {
+      case "Sequence" -> sequence(node, location);
+      case "Split" -> {
         Pattern pattern = TokenizerJson.pattern(node, "Split pre_tokenizer", location);
         SplitBehavior behavior = SplitBehavior.fromJson(
             TokenizerJson.text(node, "behavior", "Split pre_tokenizer", location), location);
         boolean invert = TokenizerJson.flag(node, "invert", false);
-        return piece -> behavior.split(piece, pattern, invert);
+        yield piece -> behavior.split(piece, pattern, invert);
       }
-      case "Metaspace":
-        return Metaspace.fromJson(node, location)::split;
-      case "ByteLevel":
-        return ByteLevel.fromJson(node)::split;
-      default:
-        throw TokenizerJson.unsupported(location, "pre_tokenizer", type,
-            "Sequence, Split, Metaspace, ByteLevel");
+      case "Metaspace" -> Metaspace.fromJson(node, location)::split;
+      case "ByteLevel" -> ByteLevel.fromJson(node)::split;
+      default -> throw TokenizerJson.unsupported(location, "pre_tokenizer", type,
+          "Sequence, Split, Metaspace, ByteLevel");
+    };
+  }
+
+  /** Each step splits every non-empty piece the step before produced. */
+  private static PreTokenizer sequence(JsonNode node, String location) {
+    List<PreTokenizer> steps = new ArrayList<>();
+    for (JsonNode step : TokenizerJson.array(node, "pretokenizers", "pre_tokenizer", location)) {
+      steps.add(fromJson(step, location));
     }
+    return piece -> {
+      List<TextPiece> pieces = List.of(piece);
+      for (PreTokenizer step : steps) {
+        List<TextPiece> next = new ArrayList<>();
+        for (TextPiece p : pieces) {
+          if (!p.text().isEmpty()) {
+            next.addAll(step.split(p));
+          }
+        }
+        pieces = next;
+      }
+      return pieces;
+    };
   }
 }

@@ -63,17 +63,13 @@ final class SentencePieceBpe {
     BitSet characters = new BitSet();
     for (int id = 0; id < vocabulary.size(); id++) {
       String piece = vocabulary.text(id);
-      switch (vocabulary.type(id)) {
-        case UNUSED:
-          return null;
-        case NORMAL:
-        case USER_DEFINED:
-          if (piece.codePointCount(0, piece.length()) > 1) {
-            piece.codePoints().forEach(characters::set);
-          }
-          break;
-        default:
-          break;
+      PieceType type = vocabulary.type(id);
+      if (type == PieceType.UNUSED) {
+        return null;
+      }
+      boolean mergeable = type == PieceType.NORMAL || type == PieceType.USER_DEFINED;
+      if (mergeable && piece.codePointCount(0, piece.length()) > 1) {
+        piece.codePoints().forEach(characters::set);
       }
     }
     return characters;

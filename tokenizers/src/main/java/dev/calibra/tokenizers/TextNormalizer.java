@@ -18,40 +18,37 @@ interface TextNormalizer {
       return text -> text;
     }
     String type = TokenizerJson.type(node, "normalizer", location);
-    switch (type) {
-      case "Sequence": {
-        List<TextNormalizer> steps = new ArrayList<>();
-        for (JsonNode step : TokenizerJson.array(node, "normalizers", "normalizer", location)) {
-          steps.add(fromJson(step, location));
-        }
-        return text -> {
-          for (TextNormalizer step : steps) {
-            text = step.normalize(text);
-          }
-          return text;
-        };
-      }
-      case "Prepend": {
+    return switch (type) {
+      case "Sequence" -> sequence(node, location);
+      case "Prepend" -> {
         String prefix = TokenizerJson.text(node, "prepend", "Prepend normalizer", location);
-        return text -> text.isEmpty() ? text : prefix + text;
+        yield text -> text.isEmpty() ? text : prefix + text;
       }
-      case "Replace": {
+      case "Replace" -> {
         Pattern pattern = TokenizerJson.pattern(node, "Replace normalizer", location);
         String replacement = Matcher.quoteReplacement(
             TokenizerJson.text(node, "content", "Replace normalizer", location));
-        return text -> pattern.matcher(text).replaceAll(replacement);
+        yield text -> pattern.matcher(text).replaceAll(replacement);
       }
-      case "NFC":
-        return text -> Normalizer.normalize(text, Normalizer.Form.NFC);
-      case "NFD":
-        return text -> Normalizer.normalize(text, Normalizer.Form.NFD);
-      case "NFKC":
-        return text -> Normalizer.normalize(text, Normalizer.Form.NFKC);
-      case "NFKD":
-        return text -> Normalizer.normalize(text, Normalizer.Form.NFKD);
-      default:
-        throw TokenizerJson.unsupported(location, "normalizer", type,
-            "Sequence, Prepend, Replace, NFC, NFD, NFKC, NFKD");
+      case "NFC" -> text -> Normalizer.normalize(text, Normalizer.Form.NFC);
+      case "NFD" -> text -> Normalizer.normalize(text, Normalizer.Form.NFD);
+      case "NFKC" -> text -> Normalizer.normalize(text, Normalizer.Form.NFKC);
+      case "NFKD" -> text -> Normalizer.normalize(text, Normalizer.Form.NFKD);
+      default -> throw TokenizerJson.unsupported(location, "normalizer", type,
+          "Sequence, Prepend, Replace, NFC, NFD, NFKC, NFKD");
+    };
+  }
+
+  private static TextNormalizer sequence(JsonNode node, String location) {
+    List<TextNormalizer> steps = new ArrayList<>();
+    for (JsonNode step : TokenizerJson.array(node, "normalizers", "normalizer", location)) {
+      steps.add(fromJson(step, location));
     }
+    return text -> {
+      for (TextNormalizer step : steps) {
+        text = step.normalize(text);
+      }
+      return text;
+    };
   }
 }

@@ -18,45 +18,42 @@ interface TokenDecoder {
 
   static TokenDecoder fromJson(JsonNode node, String location) {
     String type = TokenizerJson.type(node, "decoder", location);
-    switch (type) {
-      case "Sequence": {
-        List<TokenDecoder> steps = new ArrayList<>();
-        for (JsonNode step : TokenizerJson.array(node, "decoders", "decoder", location)) {
-          steps.add(fromJson(step, location));
-        }
-        return tokens -> {
-          for (TokenDecoder step : steps) {
-            tokens = step.decode(tokens);
-          }
-          return tokens;
-        };
-      }
-      case "Replace": {
+    return switch (type) {
+      case "Sequence" -> sequence(node, location);
+      case "Replace" -> {
         Pattern pattern = TokenizerJson.pattern(node, "Replace decoder", location);
         String replacement = Matcher.quoteReplacement(
             TokenizerJson.text(node, "content", "Replace decoder", location));
-        return tokens -> tokens.stream()
+        yield tokens -> tokens.stream()
             .map(token -> pattern.matcher(token).replaceAll(replacement))
             .toList();
       }
-      case "ByteFallback":
-        return TokenDecoder::joinByteTokens;
-      case "Fuse":
-        return tokens -> List.of(String.join("", tokens));
-      case "Strip": {
+      case "ByteFallback" -> TokenDecoder::joinByteTokens;
+      case "Fuse" -> tokens -> List.of(String.join("", tokens));
+      case "Strip" -> {
         int content = TokenizerJson.character(node, "content", "Strip decoder", location);
         int start = node.path("start").asInt(0);
         int stop = node.path("stop").asInt(0);
-        return tokens -> tokens.stream().map(token -> strip(token, content, start, stop)).toList();
+        yield tokens -> tokens.stream().map(token -> strip(token, content, start, stop)).toList();
       }
-      case "Metaspace":
-        return Metaspace.fromJson(node, location)::decode;
-      case "ByteLevel":
-        return tokens -> List.of(ByteLevel.decode(tokens));
-      default:
-        throw TokenizerJson.unsupported(location, "decoder", type,
-            "Sequence, Replace, ByteFallback, Fuse, Strip, Metaspace, ByteLevel");
+      case "Metaspace" -> Metaspace.fromJson(node, location)::decode;
+      case "ByteLevel" -> tokens -> List.of(ByteLevel.decode(tokens));
+      default -> throw TokenizerJson.unsupported(location, "decoder", type,
+          "Sequence, Replace, ByteFallback, Fuse, Strip, Metaspace, ByteLevel");
+    };
+  }
+
+  private static TokenDecoder sequence(JsonNode node, String location) {
+    List<TokenDecoder> steps = new ArrayList<>();
+    for (JsonNode step : TokenizerJson.array(node, "decoders", "decoder", location)) {
+      steps.add(fromJson(step, location));
     }
+    return tokens -> {
+      for (TokenDecoder step : steps) {
+        tokens = step.decode(tokens);
+      }
+      return tokens;
+    };
   }
 
   /**

@@ -48,7 +48,7 @@ final class Fixtures {
   /** The texts of all cases files, in case order. */
   static List<String> texts() {
     List<String> texts = new ArrayList<>();
-    json("texts.json").get("texts").forEach(text -> texts.add(text.asText()));
+    json("texts.json.gz").get("texts").forEach(text -> texts.add(text.asText()));
     return texts;
   }
 
@@ -74,7 +74,7 @@ final class Fixtures {
     if (file.has("overrides")) {
       try {
         ObjectNode root = (ObjectNode) JSON.readTree(tokenizer);
-        file.get("overrides").fields().forEachRemaining(e -> root.set(e.getKey(), e.getValue()));
+        file.get("overrides").properties().forEach(e -> root.set(e.getKey(), e.getValue()));
         tokenizer = JSON.writeValueAsBytes(root);
       } catch (IOException e) {
         throw new UncheckedIOException(e);

@@ -15,7 +15,7 @@ class SentencePieceFixtureTest {
 
   @Test
   void matchesTheLibraryOnEveryCase() {
-    CaseFile file = Fixtures.cases("sentencepiece/small-bpe.cases.json");
+    CaseFile file = Fixtures.cases("sentencepiece/small-bpe.cases.json.gz");
     SentencePieceTokenizer tokenizer =
         SentencePieceTokenizer.fromBytes(file.tokenizer(), "small-bpe.model");
     CaseReport encoding = new CaseReport(file.description() + ", encode");

@@ -201,7 +201,7 @@ final class BlockedGemm {
       int row = cStart + i * ldc;
       for (int j = 0; j < width; j++) {
         float value = tile[i * nr + j];
-        c[row + j] = value;
+        c[row + j] = panelBeta == 0f ? value : panelBeta * c[row + j] + value;
       }
     }
   }
