@@ -65,7 +65,8 @@ public final class LayerwiseRunner {
       long start = System.nanoTime();
       BlockWeights weights = source.block(i, backend);
       for (Batch b : batches) {
-        b.hidden = block.forward(weights, b.hidden, block.shape(b.members.size(), b.seqLen)).output();
+        b.hidden = block.forward(weights, b.hidden, block.shape(b.members.size(), b.seqLen),
+            source.linearInputs()).output();
       }
       listener.blockDone(i, config.numLayers(), System.nanoTime() - start);
     }
