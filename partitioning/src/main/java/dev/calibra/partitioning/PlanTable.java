@@ -18,9 +18,9 @@ final class PlanTable {
     out.append("CBQ calibration plan, ").append(plan.schedule().name().toLowerCase(Locale.ROOT))
         .append(" schedule\n");
     out.append(String.format(Locale.ROOT,
-        "model       %d blocks, hidden %d, intermediate %d, %d heads (%d kv) × %d, vocab %d: %.2f B parameters%n",
+        "model       %d blocks, hidden %d, intermediate %d, %d heads (%d kv) × %d, vocab %d: %s%n",
         m.blocks(), m.hiddenSize(), m.intermediateSize(), m.numHeads(), m.numKeyValueHeads(),
-        m.headDim(), m.vocabSize(), m.parameters() / 1e9));
+        m.headDim(), m.vocabSize(), Units.parameters(m.parameters())));
     out.append("recipe      windows of ").append(r.windowSize()).append(" blocks overlapping ")
         .append(r.overlap()).append(" → ").append(plan.windows().size()).append(" windows; LoRA rank ")
         .append(r.loraRank()).append("; ").append(r.schemeLabel()).append("; ").append(r.samples())
@@ -35,7 +35,7 @@ final class PlanTable {
         .append(" + learnable ").append(Units.bytes(b.learnable()))
         .append(" + activations ").append(Units.bytes(b.activations()))
         .append("; packed ").append(Units.bytes(b.packedResult()))
-        .append("; ").append(Units.flops(plan.blockFlopsPerWindow())).append(" per window\n");
+        .append("; ").append(Units.flops(plan.blockFlopsPerWindow())).append(" in each window it is in\n");
     out.append("per window  ").append(Units.bytes(w.total()))
         .append(" = calibration data ").append(Units.bytes(w.calibrationData()))
         .append(" + batch ").append(Units.bytes(w.batchTensors()))
