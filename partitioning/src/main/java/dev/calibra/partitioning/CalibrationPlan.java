@@ -77,14 +77,16 @@ public record CalibrationPlan(
       throw new IllegalArgumentException("the safety margin is a fraction in [0, 1), got "
           + safetyMargin);
     }
-    List<WindowSpan> windows = WindowLayout.of(model.blocks(), recipe.windowSize(), recipe.overlap());
+    List<WindowSpan> windows =
+        WindowLayout.of(model.blocks(), recipe.windowSize(), recipe.overlap());
     ShardGeometry geometry = new ShardGeometry(windows, model.blocks(), recipe.overlap(), schedule);
     MemoryModel memory = new MemoryModel(model, recipe);
     FlopModel flops = new FlopModel(model, recipe);
     ShardCostModel costs = new ShardCostModel(geometry, memory, flops);
 
     List<Shard> shards = new ArrayList<>();
-    for (ShardPartitioner.Placement p : new ShardPartitioner(executors, safetyMargin).partition(costs)) {
+    ShardPartitioner partitioner = new ShardPartitioner(executors, safetyMargin);
+    for (ShardPartitioner.Placement p : partitioner.partition(costs)) {
       ExecutorSpec executor = executors.get(p.executor());
       double shardFlops = costs.flops(p.firstWindow(), p.lastWindow());
       shards.add(new Shard(shards.size(),

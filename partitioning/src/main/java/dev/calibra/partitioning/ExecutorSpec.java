@@ -35,12 +35,14 @@ public record ExecutorSpec(String name, ExecutorKind kind, long memoryBytes, dou
 
   /** A GPU executor at {@link ExecutorKind#GPU}'s default throughput. */
   public static ExecutorSpec gpu(String name, long memoryBytes) {
-    return new ExecutorSpec(name, ExecutorKind.GPU, memoryBytes, ExecutorKind.GPU.defaultFlopsPerSecond());
+    return new ExecutorSpec(name, ExecutorKind.GPU, memoryBytes,
+        ExecutorKind.GPU.defaultFlopsPerSecond());
   }
 
   /** A CPU executor at {@link ExecutorKind#CPU}'s default throughput. */
   public static ExecutorSpec cpu(String name, long memoryBytes) {
-    return new ExecutorSpec(name, ExecutorKind.CPU, memoryBytes, ExecutorKind.CPU.defaultFlopsPerSecond());
+    return new ExecutorSpec(name, ExecutorKind.CPU, memoryBytes,
+        ExecutorKind.CPU.defaultFlopsPerSecond());
   }
 
   /** The memory left for calibration after reserving {@code safetyMargin} (a fraction) of it. */

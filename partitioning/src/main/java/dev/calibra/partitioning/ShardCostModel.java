@@ -41,8 +41,8 @@ final class ShardCostModel implements ShardPartitioner.Costs {
 
   @Override
   public double flops(int first, int last) {
-    long blockPasses = blocksBefore[last + 1] - blocksBefore[first] + geometry.warmUp(first).count();
-    return blockPasses * blockFlops;
+    long windowBlocks = blocksBefore[last + 1] - blocksBefore[first];
+    return (windowBlocks + geometry.warmUp(first).count()) * blockFlops;
   }
 
   @Override

@@ -119,7 +119,8 @@ final class ShardPartitioner {
 
   /** Every shard time the optimum could be: each window range on each distinct throughput. */
   private double[] candidateTimes(Costs costs) {
-    double[] speeds = executors.stream().mapToDouble(ExecutorSpec::flopsPerSecond).distinct().toArray();
+    double[] speeds =
+        executors.stream().mapToDouble(ExecutorSpec::flopsPerSecond).distinct().toArray();
     int n = costs.windowCount();
     double[] times = new double[n * (n + 1) / 2 * speeds.length];
     int k = 0;
@@ -149,7 +150,7 @@ final class ShardPartitioner {
     return next == costs.windowCount() ? shards : null;
   }
 
-  /** The last window a shard opened at {@code first} in {@code slot} can take; first − 1 if none. */
+  /** The last window a shard opened at {@code first} in {@code slot} can take, or first − 1. */
   private int extend(Costs costs, int first, int slot, double limit) {
     int executor = order[slot % order.length];
     double speed = executors.get(executor).flopsPerSecond();
