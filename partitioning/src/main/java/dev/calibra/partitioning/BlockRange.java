@@ -24,10 +24,6 @@ public record BlockRange(int first, int last) implements Serializable {
     return last - first + 1;
   }
 
-  public boolean contains(int block) {
-    return block >= first && block <= last;
-  }
-
   /** The blocks both ranges hold, or {@link #NONE}. */
   public BlockRange intersect(BlockRange other) {
     int from = Math.max(first, other.first);

@@ -54,8 +54,8 @@ public record ModelShape(
   public static ModelShape llama(int blocks, int hiddenSize, int intermediateSize, int numHeads,
       int numKeyValueHeads, int vocabSize) {
     if (numHeads <= 0 || hiddenSize % numHeads != 0) {
-      throw new IllegalArgumentException("hidden size " + hiddenSize
-          + " is not a multiple of the " + numHeads + " heads");
+      throw new IllegalArgumentException("hidden size must be a positive multiple of the heads, "
+          + "got hidden size " + hiddenSize + " and " + numHeads + " heads");
     }
     return new ModelShape(blocks, hiddenSize, intermediateSize, numHeads, numKeyValueHeads,
         hiddenSize / numHeads, vocabSize, false, false);

@@ -68,11 +68,6 @@ public record RecipeShape(
     return new Builder();
   }
 
-  /** Blocks between the first blocks of consecutive windows: w − o. */
-  public int stride() {
-    return windowSize - overlap;
-  }
-
   /** Quantization groups in a row of {@code cols} weights; a shorter last group counts as one. */
   public long groupsPerRow(int cols) {
     int width = groupSize == PER_CHANNEL ? cols : Math.min(groupSize, cols);

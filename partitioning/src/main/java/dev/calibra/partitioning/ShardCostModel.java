@@ -11,8 +11,9 @@ package dev.calibra.partitioning;
  * </pre>
  *
  * Both only shrink when the shard starts later or ends earlier, which the partitioner's greedy
- * relies on. The warm-up window has at most o blocks and every window more than o, so it never
- * is the largest.
+ * relies on: a later start drops a window of more than o blocks and adds at most o warm-up
+ * blocks. The warm-up window, of at most o blocks, is smaller than any window that follows
+ * another, so it is never the largest.
  */
 final class ShardCostModel implements ShardPartitioner.Costs {
 
