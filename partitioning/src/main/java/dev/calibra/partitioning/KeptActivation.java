@@ -16,6 +16,11 @@ enum KeptActivation {
   VALUES(ModelShape::keyValueWidth),
   ATTENTION(ModelShape::queryWidth),
   ATTENTION_LOG_SUM_EXP(ModelShape::numHeads),
+  /**
+   * The o_proj input: the attention tensor itself unless activations are quantized, when it is
+   * a quantized copy of qw values per token, which {@link MemoryModel} adds for such recipes.
+   */
+  OUTPUT_PROJECTION_INPUT(m -> 0),
   RESIDUAL(ModelShape::hiddenSize),
   RESIDUAL_INV_RMS(m -> 1),
   NORMED_RESIDUAL(ModelShape::hiddenSize),

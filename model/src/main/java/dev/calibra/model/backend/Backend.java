@@ -78,6 +78,9 @@ public interface Backend {
   /** Sets every entry of x to {@code value}. */
   void fill(Tensor x, float value);
 
+  /** x = alpha · x. */
+  void scale(Tensor x, float alpha);
+
   /**
    * Fake-quantizes a weight matrix as {@link LearnedWeightQuantization} defines, writing ŵ to
    * {@code out}. With {@code hardRounding} the learned rounding is decided (h ∈ {0, 1}), which is
@@ -95,11 +98,13 @@ public interface Backend {
       Tensor dClipLower, Tensor dClipUpper);
 
   /**
-   * AdaRound's rounding regulariser Σ (1 − |2·h(v) − 1|^β) over the rounding logits v, which is
-   * 0 only when every h is 0 or 1. Adds {@code weight} times its gradient into dRounding and
-   * returns the unweighted sum.
+   * AdaRound's rounding regulariser Σ (1 − |2·h − 1|^β) over the soft rounding offsets h of
+   * {@code q} (see {@link LearnedWeightQuantization}), which is 0 only when every h is 0 or 1.
+   * Adds {@code weight} times its gradient with respect to the rounding tensor into dRounding
+   * and returns the unweighted sum.
    */
-  double roundingRegularizer(Tensor rounding, float beta, float weight, Tensor dRounding);
+  double roundingRegularizer(LearnedWeightQuantization q, float beta, float weight,
+      Tensor dRounding);
 
   /** Returns Σ (pred − target)² and overwrites dPred with gradScale · 2 · (pred − target). */
   double squaredError(Tensor pred, Tensor target, float gradScale, Tensor dPred);

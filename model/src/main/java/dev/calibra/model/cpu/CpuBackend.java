@@ -433,6 +433,16 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public void scale(Tensor x, float alpha) {
+    float[] values = data(x);
+    Parallel.forRange(values.length, 1 << 14, (start, end) -> {
+      for (int i = start; i < end; i++) {
+        values[i] *= alpha;
+      }
+    });
+  }
+
+  @Override
   public void fakeQuantizeWeights(LearnedWeightQuantization q, boolean hardRounding, Tensor out,
       Tensor scales, Tensor zeros) {
     requireSameShape("fake quantization", q.weight(), out);
@@ -465,10 +475,13 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
-  public double roundingRegularizer(Tensor rounding, float beta, float weight, Tensor dRounding) {
-    requireSameShape("rounding regulariser", rounding, dRounding);
-    return CpuQuantizationOps.roundingRegularizer(data(rounding), rounding.rows(), rounding.cols(),
-        beta, weight, data(dRounding));
+  public double roundingRegularizer(LearnedWeightQuantization q, float beta, float weight,
+      Tensor dRounding) {
+    if (q.rounding() == null) {
+      throw new IllegalArgumentException("the rounding regulariser needs a rounding tensor");
+    }
+    requireSameShape("rounding regulariser", q.rounding(), dRounding);
+    return CpuQuantizationOps.roundingRegularizer(q, beta, weight, data(dRounding));
   }
 
   @Override

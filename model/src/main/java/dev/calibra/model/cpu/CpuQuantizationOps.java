@@ -46,14 +46,28 @@ final class CpuQuantizationOps {
     }
   }
 
+  /** logit((frac(x) + 0.1)/1.2): the rounding logit at which h equals frac(x). */
+  static float anchor(float x) {
+    double p = ((x - Math.floor(x)) - SHIFT) / STRETCH;
+    return (float) Math.log(p / (1 - p));
+  }
+
+  /** The soft rounding logit (a + R)/T of element i with x = w/s. */
+  private static float roundingLogit(float x, LearnedWeightQuantization q, float[] rounding,
+      int i) {
+    return (anchor(x) + rounding[i]) / q.roundingTemperature();
+  }
+
   /** Unclamped code q of weight w under the group grid (see LearnedWeightQuantization). */
-  private static float code(float w, GroupGrid grid, float[] rounding, int index, boolean hard) {
+  private static float code(float w, GroupGrid grid, LearnedWeightQuantization q,
+      float[] rounding, int index, boolean hard) {
+    float x = w / grid.step;
     if (rounding == null) {
-      return (float) Math.rint(w / grid.step) + grid.zero;
+      return (float) Math.rint(x) + grid.zero;
     }
-    float v = rounding[index];
-    float h = hard ? (v >= 0f ? 1f : 0f) : rectifiedSigmoid(v);
-    return (float) Math.floor(w / grid.step) + h + grid.zero;
+    float h = hard ? (anchor(x) + rounding[index] >= 0f ? 1f : 0f)
+        : rectifiedSigmoid(roundingLogit(x, q, rounding, index));
+    return (float) Math.floor(x) + h + grid.zero;
   }
 
   static void fakeQuantizeWeights(LearnedWeightQuantization q, boolean hard, float[] out,
@@ -81,7 +95,7 @@ final class CpuQuantizationOps {
           int first = r * cols + g * q.groupSize();
           int last = r * cols + Math.min(cols, (g + 1) * q.groupSize());
           for (int i = first; i < last; i++) {
-            float c = Math.max(0f, Math.min(maxCode, code(w[i], grid, rounding, i, hard)));
+            float c = Math.max(0f, Math.min(maxCode, code(w[i], grid, q, rounding, i, hard)));
             out[i] = grid.step * (c - grid.zero);
           }
         }
@@ -118,7 +132,7 @@ final class CpuQuantizationOps {
           for (int i = first; i < last; i++) {
             float grad = dOut[i];
             float scaled = w[i] / grid.step;
-            float c = code(w[i], grid, rounding, i, false);
+            float c = code(w[i], grid, q, rounding, i, false);
             float dV = 0f;
             if (c < 0f || c > maxCode) {
               float clamped = c < 0f ? 0f : maxCode;
@@ -127,7 +141,8 @@ final class CpuQuantizationOps {
             } else {
               dStep += grad * (c - grid.zero - scaled);
               if (rounding != null) {
-                dV = grad * grid.step * rectifiedSigmoidSlope(rounding[i]);
+                dV = grad * grid.step * rectifiedSigmoidSlope(roundingLogit(scaled, q, rounding, i))
+                    / q.roundingTemperature();
               }
             }
             if (dRounding != null) {
@@ -150,21 +165,40 @@ final class CpuQuantizationOps {
     });
   }
 
-  /** Σ (1 − |2h − 1|^β); d/dv = −β·|2h − 1|^(β−1)·sign(2h − 1)·2·h'(v). */
-  static double roundingRegularizer(float[] v, int rows, int cols, float beta, float weight,
+  /**
+   * Σ (1 − |2h − 1|^β) over the soft rounding offsets; with v = (a + R)/T,
+   * d/dR = −β·|2h − 1|^(β−1)·sign(2h − 1)·2·h'(v)/T.
+   */
+  static double roundingRegularizer(LearnedWeightQuantization q, float beta, float weight,
       float[] dRounding) {
+    float[] w = CpuBackend.data(q.weight());
+    float[] gMin = CpuBackend.data(q.groupMin());
+    float[] gMax = CpuBackend.data(q.groupMax());
+    float[] cLow = dataOrNull(q.clipLower());
+    float[] cUp = dataOrNull(q.clipUpper());
+    float[] rounding = CpuBackend.data(q.rounding());
+    int rows = q.weight().rows();
+    int cols = q.weight().cols();
+    int groups = q.groups();
     double[] rowSums = new double[rows];
-    Parallel.forRange(rows, 16, (start, end) -> {
+    Parallel.forRange(rows, 8, (start, end) -> {
       for (int r = start; r < end; r++) {
         double sum = 0;
-        for (int i = r * cols; i < (r + 1) * cols; i++) {
-          float t = 2f * rectifiedSigmoid(v[i]) - 1f;
-          float magnitude = Math.abs(t);
-          sum += 1.0 - Math.pow(magnitude, beta);
-          float slope = rectifiedSigmoidSlope(v[i]);
-          if (slope != 0f && magnitude > 0f) {
-            double d = -beta * Math.pow(magnitude, beta - 1) * Math.signum(t) * 2 * slope;
-            dRounding[i] += (float) (weight * d);
+        for (int g = 0; g < groups; g++) {
+          GroupGrid grid = GroupGrid.of(q, gMin, gMax, cLow, cUp, r * groups + g);
+          int first = r * cols + g * q.groupSize();
+          int last = r * cols + Math.min(cols, (g + 1) * q.groupSize());
+          for (int i = first; i < last; i++) {
+            float v = roundingLogit(w[i] / grid.step, q, rounding, i);
+            float t = 2f * rectifiedSigmoid(v) - 1f;
+            float magnitude = Math.abs(t);
+            sum += 1.0 - Math.pow(magnitude, beta);
+            float slope = rectifiedSigmoidSlope(v);
+            if (slope != 0f && magnitude > 0f) {
+              double d = -beta * Math.pow(magnitude, beta - 1) * Math.signum(t) * 2 * slope
+                  / q.roundingTemperature();
+              dRounding[i] += (float) (weight * d);
+            }
           }
         }
         rowSums[r] = sum;

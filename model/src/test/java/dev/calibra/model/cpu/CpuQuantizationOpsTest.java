@@ -34,6 +34,11 @@ class CpuQuantizationOpsTest {
 
   /** A 6×20 weight in groups of 8 (the last one 4 wide), 3 bits, with its group ranges. */
   private LearnedWeightQuantization quantization(boolean withRounding, boolean withClipping) {
+    return quantization(withRounding, withClipping, 1f);
+  }
+
+  private LearnedWeightQuantization quantization(boolean withRounding, boolean withClipping,
+      float temperature) {
     int rows = 6;
     int cols = 20;
     int groupSize = 8;
@@ -52,7 +57,8 @@ class CpuQuantizationOpsTest {
     Tensor clipUpper = withClipping ? tensor(rows, groups, 1.0) : null;
     Tensor rounding = withRounding ? tensor(rows, cols, 1.5) : null;
     return new LearnedWeightQuantization(w, backend.upload(min, rows, groups),
-        backend.upload(max, rows, groups), clipLower, clipUpper, rounding, 3, groupSize);
+        backend.upload(max, rows, groups), clipLower, clipUpper, rounding, temperature, 3,
+        groupSize);
   }
 
   private float[] fakeQuantize(LearnedWeightQuantization q, boolean hard) {
@@ -63,7 +69,7 @@ class CpuQuantizationOpsTest {
 
   @Test
   void roundingGradientMatchesFiniteDifferences() {
-    LearnedWeightQuantization q = quantization(true, true);
+    LearnedWeightQuantization q = quantization(true, true, 0.7f);
     float[] r = gaussian(random, (int) q.weight().size(), 1.0);
     Tensor dRounding = backend.zeros(q.weight().rows(), q.weight().cols());
     backend.fakeQuantizeWeightsBackward(q, backend.upload(r, q.weight().rows(), q.weight().cols()),
@@ -117,7 +123,9 @@ class CpuQuantizationOpsTest {
         if (q.rounding() == null) {
           code = Math.rint(scaled);
         } else {
-          code = Math.floor(scaled) + CpuQuantizationOps.rectifiedSigmoid(data(q.rounding())[i]);
+          float anchor = CpuQuantizationOps.anchor((float) scaled);
+          code = Math.floor(scaled) + CpuQuantizationOps.rectifiedSigmoid(
+              (anchor + data(q.rounding())[i]) / q.roundingTemperature());
         }
         codeOffset[i] = code - scaled;
         double full = code + zero;
@@ -178,8 +186,8 @@ class CpuQuantizationOpsTest {
   }
 
   @Test
-  void hardRoundingPicksFloorOrCeilingBySignOfTheLogit() {
-    LearnedWeightQuantization q = quantization(true, false);
+  void hardRoundingDecidesBySignOfAnchorPlusOffset() {
+    LearnedWeightQuantization q = quantization(true, false, 0.5f);
     float[] v = data(q.rounding());
     float[] hard = fakeQuantize(q, true);
     Tensor scales = backend.zeros(q.weight().rows(), q.groups());
@@ -190,29 +198,46 @@ class CpuQuantizationOpsTest {
       int g = (i / 20) * q.groups() + (i % 20) / 8;
       float s = data(scales)[g];
       float z = data(zeros)[g];
-      double code = Math.floor(w[i] / s) + (v[i] >= 0 ? 1 : 0) + z;
+      float x = w[i] / s;
+      double code = Math.floor(x) + (CpuQuantizationOps.anchor(x) + v[i] >= 0 ? 1 : 0) + z;
       double expected = s * (Math.max(0, Math.min(7, code)) - z);
       assertEquals(expected, hard[i], 1e-5, "weight " + i);
     }
-    // Saturated logits make the soft weights equal the hard ones.
+    // Zero offsets round to nearest (hard), and give back the float weights (soft, T = 1).
+    java.util.Arrays.fill(v, 0f);
+    LearnedWeightQuantization plain = new LearnedWeightQuantization(q.weight(), q.groupMin(),
+        q.groupMax(), null, null, q.rounding(), 1f, q.bits(), q.groupSize());
+    LearnedWeightQuantization nearest = new LearnedWeightQuantization(q.weight(), q.groupMin(),
+        q.groupMax(), null, null, null, 1f, q.bits(), q.groupSize());
+    assertArrayEquals(fakeQuantize(nearest, false), fakeQuantize(plain, true), 1e-6f);
+    float[] soft = fakeQuantize(plain, false);
+    for (int i = 0; i < w.length; i++) {
+      int g = (i / 20) * q.groups() + (i % 20) / 8;
+      float s = data(scales)[g];
+      float z = data(zeros)[g];
+      float inside = Math.max(-z * s, Math.min((7 - z) * s, w[i])); // the grid's ends clamp
+      assertEquals(inside, soft[i], 1e-5f, "soft weight " + i);
+    }
+    // Saturated offsets make the soft weights equal the hard ones.
     for (int i = 0; i < v.length; i++) {
-      v[i] = v[i] >= 0 ? 20f : -20f;
+      v[i] = i % 3 == 0 ? 40f : -40f;
     }
     assertArrayEquals(fakeQuantize(q, true), fakeQuantize(q, false), 1e-6f);
   }
 
   @Test
   void regularizerGradientMatchesFiniteDifferencesAndVanishesWhenDecided() {
-    Tensor v = tensor(5, 9, 1.0);
-    Tensor dV = backend.zeros(5, 9);
-    backend.roundingRegularizer(v, 3f, 1f, dV);
-    DoubleSupplier loss = () -> backend.roundingRegularizer(v, 3f, 0f, backend.zeros(5, 9));
-    check("regulariser dV", data(v), data(dV), loss, 40, 2e-3, random);
+    LearnedWeightQuantization q = quantization(true, true, 0.8f);
+    Tensor dRounding = backend.zeros(6, 20);
+    backend.roundingRegularizer(q, 3f, 1f, dRounding);
+    DoubleSupplier loss = () -> backend.roundingRegularizer(q, 3f, 0f, backend.zeros(6, 20));
+    check("regulariser dR", data(q.rounding()), data(dRounding), loss, 40, 2e-3, random);
 
-    Tensor decided = backend.upload(new float[] {9f, -9f, 12f, -30f}, 2, 2);
-    assertEquals(0.0, backend.roundingRegularizer(decided, 2f, 1f, backend.zeros(2, 2)), 0.0);
-    Tensor undecided = backend.zeros(1, 3); // h(0) = 0.5: each entry contributes 1
-    assertEquals(3.0, backend.roundingRegularizer(undecided, 2f, 1f, backend.zeros(1, 3)), 1e-9);
+    float[] v = data(q.rounding());
+    for (int i = 0; i < v.length; i++) {
+      v[i] = i % 2 == 0 ? 30f : -30f;
+    }
+    assertEquals(0.0, backend.roundingRegularizer(q, 2f, 1f, backend.zeros(6, 20)), 0.0);
   }
 
   @Test
