@@ -29,8 +29,14 @@ import org.apache.hadoop.fs.FSDataInputStream;
  */
 public final class ArtifactReader implements AutoCloseable {
 
-  /** What the index knows of a tensor without holding its values. */
-  public record Entry(String name, int block, TensorKind kind, int[] shape, int batch) {}
+  /**
+   * What the index knows of a tensor without holding its values.
+   *
+   * @param bits code width of a uniform tensor, index width of a vq one, 0 for float
+   * @param groupSize group size of a uniform tensor, 0 otherwise
+   */
+  public record Entry(String name, int block, TensorKind kind, int[] shape, int bits,
+      int groupSize, int batch) {}
 
   private static final byte[] MAGIC = "ARROW1".getBytes(StandardCharsets.US_ASCII);
 
@@ -59,7 +65,10 @@ public final class ArtifactReader implements AutoCloseable {
     Map<String, Entry> index = new LinkedHashMap<>();
     for (int i = 0; i < batches.size(); i++) {
       ArtifactTensor tensor = load(i);
-      Entry entry = new Entry(tensor.name(), tensor.block(), tensor.kind(), tensor.shape(), i);
+      Entry entry = new Entry(tensor.name(), tensor.block(), tensor.kind(), tensor.shape(),
+          tensor.payload() instanceof UniformPayload u ? u.bits()
+              : tensor.payload() instanceof VqPayload v ? v.indexBits() : 0,
+          tensor.payload() instanceof UniformPayload u ? u.groupSize() : 0, i);
       Entry earlier = index.put(tensor.name(), entry);
       if (earlier != null) {
         throw new FileContentException(file + " holds tensor " + tensor.name() + " twice (record "
