@@ -76,4 +76,22 @@ class AtomicWriteTest {
   private static FileLocation location(Path path) throws IOException {
     return FileLocation.of(path.toString(), new Configuration());
   }
+
+  @Test
+  void anExistingDirectoryIsReplacedWholeWhenAsked() throws IOException {
+    Path target = Files.createDirectories(dir.resolve("export"));
+    Files.writeString(target.resolve("old.txt"), "old");
+    try (dev.calibra.storage.AtomicCommit commit = dev.calibra.storage.AtomicCommit.start(
+        location(target), true)) {
+      assertEquals("export", commit.target().name());
+      Path temporary = Path.of(commit.temporary().path().toUri());
+      assertEquals(dir, temporary.getParent(), "the temporary is a sibling, not inside the target");
+      Files.createDirectories(temporary);
+      Files.writeString(temporary.resolve("new.txt"), "new");
+      commit.commit();
+    }
+    try (Stream<Path> files = Files.list(target)) {
+      assertEquals(List.of(target.resolve("new.txt")), files.toList());
+    }
+  }
 }
