@@ -3,9 +3,12 @@ package dev.calibra.storage.artifact;
 import dev.calibra.storage.AtomicCommit;
 import dev.calibra.storage.FileContentException;
 import dev.calibra.storage.FileLocation;
+import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -83,7 +86,7 @@ public final class ArtifactReader implements AutoCloseable {
     FileLocation raw = AtomicCommit.withoutChecksumFiles(location);
     String file = raw.toString();
     if (!raw.exists()) {
-      throw new java.io.FileNotFoundException("artifact " + file + " does not exist");
+      throw new FileNotFoundException("artifact " + file + " does not exist");
     }
     long size = raw.length();
     FSDataInputStream in = raw.open();
@@ -122,11 +125,11 @@ public final class ArtifactReader implements AutoCloseable {
       in.readFully(0, head);
       in.readFully(size - MAGIC.length, tail);
     }
-    if (!java.util.Arrays.equals(head, MAGIC)) {
+    if (!Arrays.equals(head, MAGIC)) {
       throw new FileContentException(file + " is not an Arrow IPC file (it does not start with "
           + "ARROW1; it is " + size + " bytes)");
     }
-    if (!java.util.Arrays.equals(tail, MAGIC)) {
+    if (!Arrays.equals(tail, MAGIC)) {
       throw new FileContentException(file + " is truncated or was not completely written: it does "
           + "not end with the ARROW1 footer magic (" + size + " bytes)");
     }
@@ -207,7 +210,7 @@ public final class ArtifactReader implements AutoCloseable {
         try {
           return load(next++);
         } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e.getMessage(), e);
+          throw new UncheckedIOException(e.getMessage(), e);
         }
       }
     };

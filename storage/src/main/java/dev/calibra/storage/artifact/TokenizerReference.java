@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.calibra.storage.FileContentException;
 import dev.calibra.storage.FileLocation;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
@@ -79,7 +80,7 @@ public final class TokenizerReference {
     }
     FileLocation file = directory.child(name);
     if (!file.exists()) {
-      throw new java.io.FileNotFoundException(file + " does not exist; the artifact's tokenizer "
+      throw new FileNotFoundException(file + " does not exist; the artifact's tokenizer "
           + "came from " + reference.path("source").asText() + " (give the directory holding it)");
     }
     byte[] bytes = file.readAllBytes(MAX_BYTES);

@@ -95,9 +95,8 @@ public final class GptqExporter {
               + entry.groupSize() + " but " + first.name() + " has " + first.bits()
               + " bits in groups of " + first.groupSize() + "; GPTQ has one scheme per model");
         }
-        UniformPayload scheme = new UniformPayload(entry.bits(), entry.groupSize(), new byte[0],
-            new float[0], new int[0], null);
-        String problem = GptqPacking.incompatibility(scheme, entry.shape()[0], entry.shape()[1]);
+        String problem = GptqPacking.incompatibility(entry.bits(), entry.groupSize(),
+            entry.shape()[0], entry.shape()[1]);
         if (problem != null) {
           problems.add(entry.name() + " " + Arrays.toString(entry.shape()) + " has " + problem);
         }

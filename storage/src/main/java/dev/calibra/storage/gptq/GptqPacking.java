@@ -4,6 +4,7 @@ import dev.calibra.storage.artifact.BitPacking;
 import dev.calibra.storage.artifact.UniformPayload;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.arrow.memory.util.Float16;
 
@@ -26,17 +27,17 @@ public record GptqPacking(int[] qweight, int[] qzeros, short[] scales, int[] gId
   public static final List<Integer> BITS = List.of(2, 3, 4, 8);
 
   /**
-   * Why a [out, in] matrix with this payload cannot be stored as GPTQ, or null when it can.
-   * GPTQ has no shorter last group: the group size must divide the input dimension, and both
-   * dimensions must fill whole 32-bit words.
+   * Why a [out, in] matrix of {@code bits}-bit codes in groups of {@code groupSize}
+   * ({@link UniformPayload#PER_CHANNEL} for one per row) cannot be stored as GPTQ, or null when
+   * it can. GPTQ has no shorter last group: the group size must divide the input dimension, and
+   * both dimensions must fill whole 32-bit words.
    */
-  public static String incompatibility(UniformPayload payload, int out, int in) {
-    int bits = payload.bits();
+  public static String incompatibility(int bits, int groupSize, int out, int in) {
     if (!BITS.contains(bits)) {
       return bits + "-bit codes, but GPTQ stores only " + BITS + " bits";
     }
-    if (payload.groupSize() != UniformPayload.PER_CHANNEL && in % payload.groupSize() != 0) {
-      return in + " input columns, which groups of " + payload.groupSize() + " do not divide "
+    if (groupSize != UniformPayload.PER_CHANNEL && in % groupSize != 0) {
+      return in + " input columns, which groups of " + groupSize + " do not divide "
           + "(GPTQ has no shorter last group; a group size dividing " + in
           + " or per-channel would fit)";
     }
@@ -56,7 +57,7 @@ public record GptqPacking(int[] qweight, int[] qzeros, short[] scales, int[] gId
    *     {@link #incompatibility}) or a zero point has no representation in {@code format}
    */
   public static GptqPacking of(UniformPayload payload, int out, int in, GptqFormat format) {
-    String problem = incompatibility(payload, out, in);
+    String problem = incompatibility(payload.bits(), payload.groupSize(), out, in);
     if (problem != null) {
       throw new IllegalArgumentException(problem);
     }
@@ -100,7 +101,7 @@ public record GptqPacking(int[] qweight, int[] qzeros, short[] scales, int[] gId
     int zeroWords = out * bits / 32;
     int[] qzeros = new int[groups * zeroWords];
     for (int g = 0; g < groups; g++) {
-      int[] groupZeros = java.util.Arrays.copyOfRange(storedZeros, g * out, (g + 1) * out);
+      int[] groupZeros = Arrays.copyOfRange(storedZeros, g * out, (g + 1) * out);
       System.arraycopy(words(BitPacking.pack(groupZeros, bits)), 0, qzeros, g * zeroWords, zeroWords);
     }
 

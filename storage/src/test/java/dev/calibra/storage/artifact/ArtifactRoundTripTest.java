@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.calibra.model.cpu.CpuBackend;
 import dev.calibra.model.llama.BlockWeights;
 import dev.calibra.model.llama.Linear;
@@ -14,7 +16,9 @@ import dev.calibra.storage.safetensors.SafetensorsCheckpoint;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,7 +93,7 @@ class ArtifactRoundTripTest {
               ArtifactMetadata.emptyObject()), false)) {
         for (String name : names) {
           long[] shape = checkpoint.tensor(name).shape();
-          int[] dims = java.util.Arrays.stream(shape).mapToInt(d -> (int) d).toArray();
+          int[] dims = Arrays.stream(shape).mapToInt(d -> (int) d).toArray();
           writer.write(new ArtifactTensor(name, blockOf(name), dims,
               new FloatPayload(checkpoint.readFloats(name))));
         }
@@ -114,14 +118,13 @@ class ArtifactRoundTripTest {
       SafetensorsCheckpoint checkpoint = model.checkpoint();
       ArtifactMetadata metadata = SampleTensors.metadata(5).asArtifact(
           ArtifactMetadata.emptyObject(), ArtifactMetadata.emptyObject());
-      com.fasterxml.jackson.databind.node.ObjectNode config = (com.fasterxml.jackson.databind.node.ObjectNode)
-          new com.fasterxml.jackson.databind.ObjectMapper().readTree(
-              SharedData.model("stories260K").resolve("config.json").toFile());
+      ObjectNode config = (ObjectNode) new ObjectMapper().readTree(
+          SharedData.model("stories260K").resolve("config.json").toFile());
       metadata = new ArtifactMetadata(config, metadata.tokenizer(), metadata.recipe(),
-          metadata.metrics(), metadata.provenance(), java.util.Optional.empty());
+          metadata.metrics(), metadata.provenance(), Optional.empty());
       try (ArtifactWriter writer = ArtifactWriter.create(file, metadata, false)) {
         for (String name : checkpoint.tensorNames()) {
-          int[] dims = java.util.Arrays.stream(checkpoint.tensor(name).shape())
+          int[] dims = Arrays.stream(checkpoint.tensor(name).shape())
               .mapToInt(d -> (int) d).toArray();
           writer.write(new ArtifactTensor(name, blockOf(name), dims,
               new FloatPayload(checkpoint.readFloats(name))));

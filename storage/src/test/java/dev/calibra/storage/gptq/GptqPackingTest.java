@@ -76,15 +76,16 @@ class GptqPackingTest {
 
   @Test
   void aGroupSizeThatDoesNotDivideTheRowIsRefused() {
-    UniformPayload scheme = new UniformPayload(4, 128, new byte[0], new float[0], new int[0], null);
     assertEquals("288 input columns, which groups of 128 do not divide (GPTQ has no shorter last "
         + "group; a group size dividing 288 or per-channel would fit)",
-        GptqPacking.incompatibility(scheme, 288, 288));
-    assertNull(GptqPacking.incompatibility(
-        new UniformPayload(4, 32, new byte[0], new float[0], new int[0], null), 96, 288));
+        GptqPacking.incompatibility(4, 128, 288, 288));
+    assertNull(GptqPacking.incompatibility(4, 32, 96, 288));
     assertEquals("172 input columns of 4 bits, which do not fill whole 32-bit qweight words",
-        GptqPacking.incompatibility(new UniformPayload(4, -1, new byte[0], new float[0],
-            new int[0], null), 64, 172));
+        GptqPacking.incompatibility(4, -1, 64, 172));
+    assertEquals("172 outputs of 4 bits, which do not fill whole 32-bit qzeros words",
+        GptqPacking.incompatibility(4, -1, 172, 64));
+    assertEquals("5-bit codes, but GPTQ stores only [2, 3, 4, 8] bits",
+        GptqPacking.incompatibility(5, 32, 64, 64));
   }
 
   @Test
