@@ -139,7 +139,7 @@ public final class GptqExporter {
       for (ArtifactReader.Entry entry : entries) {
         ArtifactTensor tensor = artifact.read(entry.name());
         if (tensor.payload() instanceof FloatPayload floats) {
-          writer.write(entry.name(), SafetensorsWriter.f16(toHalf(floats.values())));
+          writer.write(entry.name(), SafetensorsWriter.f16(toHalf(entry.name(), floats.values())));
           continue;
         }
         GptqPacking packed;
@@ -167,11 +167,18 @@ public final class GptqExporter {
     return weightName.substring(0, weightName.length() - WEIGHT_SUFFIX.length());
   }
 
-  /** float32 → float16 bit patterns, rounding to nearest even. */
-  static short[] toHalf(float[] values) {
+  /**
+   * float32 → float16 bit patterns, rounding to nearest even; a finite value beyond float16's
+   * range (possible in a bfloat16 model) is refused rather than exported as infinity.
+   */
+  static short[] toHalf(String name, float[] values) throws FileContentException {
     short[] halves = new short[values.length];
     for (int i = 0; i < values.length; i++) {
       halves[i] = Float16.toFloat16(values[i]);
+      if (Float.isFinite(values[i]) && !Float.isFinite(Float16.toFloat(halves[i]))) {
+        throw new FileContentException(name + " holds " + values[i] + " at index " + i
+            + ", beyond the float16 range GPTQ checkpoints store float tensors in");
+      }
     }
     return halves;
   }
