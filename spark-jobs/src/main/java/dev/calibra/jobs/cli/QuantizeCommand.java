@@ -4,6 +4,8 @@ import dev.calibra.calibration.QuantizedBlock;
 import dev.calibra.calibration.QuantizedWeightSource;
 import dev.calibra.calibration.rtn.RoundToNearest;
 import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.jobs.artifact.QuantizedRunRecorder;
+import dev.calibra.jobs.artifact.RunMetrics;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.cpu.CpuBackend;
 import dev.calibra.model.cpu.Parallel;
@@ -30,6 +32,8 @@ final class QuantizeCommand {
 
   private final QuantizeOptions options;
   private final PrintStream out;
+  /** The float model's perplexity once measured, for the artifact's metrics. */
+  private Double floatPerplexity;
 
   QuantizeCommand(QuantizeOptions options, PrintStream out) {
     this.options = options;
@@ -72,6 +76,7 @@ final class QuantizeCommand {
       double seconds = (System.nanoTime() - start) / 1e9;
       out.printf(Locale.ROOT, "float perplexity %.4f (%.1f s)%n", ppl.value(), seconds);
       report.floatResult(ppl.value(), seconds);
+      floatPerplexity = ppl.value();
     }
     for (QuantizationScheme scheme : options.schemes()) {
       report.add(quantizeAndEvaluate(backend, model, data, scheme));
@@ -84,19 +89,32 @@ final class QuantizeCommand {
   }
 
   private QuantizeReport.Row quantizeAndEvaluate(Backend backend, ModelDirectory model,
-      EvaluationData data, QuantizationScheme scheme) {
+      EvaluationData data, QuantizationScheme scheme) throws IOException {
     PeakHeap.reset();
     long start = System.nanoTime();
     String label = options.method() + " " + scheme.label();
     List<Map<String, Object>> layers = new ArrayList<>();
-    QuantizedWeightSource quantized = new QuantizedWeightSource(model.weights(),
-        new RoundToNearest(scheme), options.quantizeLmHead() ? new RoundToNearest(scheme) : null,
-        block -> layers.addAll(layerErrors(block)));
-    Perplexity ppl = evaluate(backend, quantized, data, label, layers);
-    double seconds = (System.nanoTime() - start) / 1e9;
-    out.printf(Locale.ROOT, "%s perplexity %.4f (%.1f s)%n", label, ppl.value(), seconds);
-    return new QuantizeReport.Row(options.method(), scheme.bits(), scheme.groupLabel(), ppl.value(),
-        ppl.predictions(), seconds, PeakHeap.bytes(), layers);
+    try (QuantizedRunRecorder recorder = options.output() == null ? null
+        : QuantizedRunRecorder.start(model, options.method(), scheme, options.quantizeLmHead(),
+            options.output(), options.overwrite())) {
+      QuantizedWeightSource quantized = new QuantizedWeightSource(model.weights(),
+          new RoundToNearest(scheme), options.quantizeLmHead() ? new RoundToNearest(scheme) : null,
+          block -> {
+            layers.addAll(layerErrors(block));
+            if (recorder != null) {
+              recorder.accept(block);
+            }
+          });
+      Perplexity ppl = evaluate(backend, quantized, data, label, layers);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      out.printf(Locale.ROOT, "%s perplexity %.4f (%.1f s)%n", label, ppl.value(), seconds);
+      if (recorder != null) {
+        out.println("artifact written to " + recorder.commit(RunMetrics.of(ppl, floatPerplexity,
+            data.description(), data.windows().size(), data.contextLength(), layers)));
+      }
+      return new QuantizeReport.Row(options.method(), scheme.bits(), scheme.groupLabel(),
+          ppl.value(), ppl.predictions(), seconds, PeakHeap.bytes(), layers);
+    }
   }
 
   private Perplexity evaluate(Backend backend, LlamaWeightSource weights, EvaluationData data,

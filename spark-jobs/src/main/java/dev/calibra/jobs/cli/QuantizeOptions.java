@@ -25,7 +25,9 @@ public record QuantizeOptions(
     int threads,
     int batchTokens,
     String report,
-    boolean skipFloat) {
+    boolean skipFloat,
+    String output,
+    boolean overwrite) {
 
   /** How a text file becomes one token stream (see shared/README.md for both protocols). */
   public enum TextLayout {
@@ -66,14 +68,22 @@ public record QuantizeOptions(
     HELP.put("--report", new String[] {"FILE", "where the JSON report goes [default: "
         + "calibra-report.json]"});
     HELP.put("--skip-float", new String[] {"", "do not evaluate the float model"});
+    HELP.put("--output", new String[] {"ARTIFACT", "also write the quantized model as an Arrow artifact "
+        + "(a local path, file:// or hdfs:// URI; needs exactly one bits × group scheme)"});
+    HELP.put("--overwrite", new String[] {"", "replace an existing --output artifact"});
     HELP.put("--help", new String[] {"", "print this help and exit"});
   }
 
   public static String help() {
-    StringBuilder text = new StringBuilder("Usage: calibra quantize [options]\n\n"
+    return helpText("Usage: calibra quantize [options]\n\n"
         + "Loads a Llama-family model, quantizes its linear layers, and measures perplexity before\n"
-        + "and after. Prints a line per block and a final table; writes a JSON report.\n\nOptions:\n");
-    for (Map.Entry<String, String[]> e : HELP.entrySet()) {
+        + "and after. Prints a line per block and a final table; writes a JSON report.\n", HELP);
+  }
+
+  /** A command's help: its description, then one line per option of {@code help}. */
+  static String helpText(String description, Map<String, String[]> help) {
+    StringBuilder text = new StringBuilder(description + "\nOptions:\n");
+    for (Map.Entry<String, String[]> e : help.entrySet()) {
       String head = e.getKey() + (e.getValue()[0].isEmpty() ? "" : " " + e.getValue()[0]);
       text.append(String.format(Locale.ROOT, "  %-28s %s%n", head, e.getValue()[1]));
     }
@@ -90,8 +100,11 @@ public record QuantizeOptions(
     return false;
   }
 
-  /** @throws IllegalArgumentException naming the bad option and what it accepts */
-  public static QuantizeOptions parse(String[] args) {
+  /**
+   * Option name → value of {@code args}, checked against {@code options} (name → [value
+   * placeholder, help]); flags without a placeholder get "true".
+   */
+  static Map<String, String> values(String[] args, Map<String, String[]> options) {
     Map<String, String> values = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
@@ -102,7 +115,7 @@ public record QuantizeOptions(
         name = arg.substring(0, eq);
         value = arg.substring(eq + 1);
       }
-      String[] help = HELP.get(name);
+      String[] help = options.get(name);
       if (help == null) {
         throw new IllegalArgumentException("unknown option '" + arg + "' (see --help)");
       }
@@ -119,6 +132,12 @@ public record QuantizeOptions(
       }
       values.put(name, value);
     }
+    return values;
+  }
+
+  /** @throws IllegalArgumentException naming the bad option and what it accepts */
+  public static QuantizeOptions parse(String[] args) {
+    Map<String, String> values = values(args, HELP);
     String method = values.getOrDefault("--method", "rtn").toLowerCase(Locale.ROOT);
     if (!method.equals("rtn")) {
       throw new IllegalArgumentException("--method '" + method + "' is not available (available: rtn)");
@@ -144,10 +163,33 @@ public record QuantizeOptions(
         intOption(values, "--threads", Runtime.getRuntime().availableProcessors(), 1),
         intOption(values, "--batch-tokens", 8192, 1),
         values.getOrDefault("--report", "calibra-report.json"),
-        values.containsKey("--skip-float"));
+        values.containsKey("--skip-float"),
+        output(values),
+        values.containsKey("--overwrite"));
   }
 
-  private static TextLayout parseLayout(String text) {
+  /** The --output artifact, which holds one scheme: a run of several would need several files. */
+  private static String output(Map<String, String> values) {
+    String output = values.get("--output");
+    if (output != null) {
+      int schemes = values.getOrDefault("--bits", "4").split(",").length
+          * values.getOrDefault("--group", "128").split(",").length;
+      if (schemes != 1) {
+        throw new IllegalArgumentException("--output writes one artifact, so it needs exactly one "
+            + "scheme: give one --bits and one --group (got " + schemes + " schemes)");
+      }
+    } else if (values.containsKey("--overwrite")) {
+      throw new IllegalArgumentException("--overwrite applies to --output, which is not given");
+    }
+    return output;
+  }
+
+  /** The evaluation-data options, which the evaluate command shares. */
+  EvaluationSettings evaluation() {
+    return new EvaluationSettings(evalText, textLayout, evalTokens, contextLength, windows);
+  }
+
+  static TextLayout parseLayout(String text) {
     return switch (text.toLowerCase(Locale.ROOT)) {
       case "paragraphs" -> TextLayout.PARAGRAPHS;
       case "whole" -> TextLayout.WHOLE;
@@ -172,7 +214,7 @@ public record QuantizeOptions(
     return schemes;
   }
 
-  private static int intOption(Map<String, String> values, String name, int fallback, int min) {
+  static int intOption(Map<String, String> values, String name, int fallback, int min) {
     String text = values.get(name);
     if (text == null) {
       return fallback;
