@@ -1,5 +1,7 @@
 package dev.calibra.bench.quality;
 
+import dev.calibra.bench.SharedModelData;
+
 import dev.calibra.calibration.QuantizedWeightSource;
 import dev.calibra.calibration.cbq.CalibrationListener;
 import dev.calibra.calibration.cbq.CbqCalibrator;
