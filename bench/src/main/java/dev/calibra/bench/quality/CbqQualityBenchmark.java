@@ -31,8 +31,10 @@ import java.util.function.UnaryOperator;
  * scheme per model (no LoRA-Rounding, no pre-processing, windows of one block). CBQ runs its
  * default recipe on the model's calibration data; every row is evaluated on the evaluation data.
  *
- * <p>Arguments: model names (default: both shared models), e.g. {@code bench/run cbq-quality
- * stories260K}. The dict-llama-15M rows take most of the time (about an hour on two cores).
+ * <p>Arguments: model names (default: both shared models), each optionally followed by the
+ * schemes to run, e.g. {@code bench/run cbq-quality stories260K dict-llama-15M:w4g128,w2g64}
+ * (ablations run only when the model's W3 scheme does). The dict-llama-15M rows take most of the
+ * time: about 15 minutes each on two free cores.
  */
 public final class CbqQualityBenchmark {
 
@@ -47,6 +49,12 @@ public final class CbqQualityBenchmark {
     String label() {
       return weights().label() + (activationBits > 0 ? " a" + activationBits : "");
     }
+
+    /** "w4g128", "w4pc", "w4a8g128": how the command line names a scheme. */
+    String compactLabel() {
+      return "w" + bits + (activationBits > 0 ? "a" + activationBits : "")
+          + (group == QuantizationScheme.PER_CHANNEL ? "pc" : "g" + group);
+    }
   }
 
   /** An ablation: a name and what it changes in the default recipe. */
@@ -54,8 +62,9 @@ public final class CbqQualityBenchmark {
 
   private static final List<Ablation> ABLATIONS = List.of(
       new Ablation("no LoRA-Rounding", b -> b.loraRank(0)),
-      new Ablation("no CFP", b -> b.preprocessing(false, false).searchChannelScales(false)),
-      new Ablation("w=1 o=0", b -> b.window(1, 0)));
+      new Ablation("no CFP", b -> b.preprocessing(false, false)),
+      new Ablation("w=1 o=0", b -> b.window(1, 0)),
+      new Ablation("+ channel-scale search", b -> b.searchChannelScales(true)));
 
   record Results(String entry, String measuredAt, int threads, List<ModelResult> models) {}
 
@@ -69,8 +78,11 @@ public final class CbqQualityBenchmark {
         : List.of("stories260K", "dict-llama-15M");
     Path shared = SharedModelData.modelsFolder();
     List<ModelResult> results = new ArrayList<>();
-    for (String name : models) {
-      results.add(run(SharedModelData.load(shared.resolve(name))));
+    for (String argument : models) {
+      String[] nameAndSchemes = argument.split(":", 2);
+      List<String> only = nameAndSchemes.length > 1
+          ? List.of(nameAndSchemes[1].split(",")) : List.of();
+      results.add(run(SharedModelData.load(shared.resolve(nameAndSchemes[0])), only));
       ResultFile.write(ENTRY, new Results(ENTRY, Instant.now().toString(), Parallel.threads(),
           results));
     }
@@ -95,7 +107,8 @@ public final class CbqQualityBenchmark {
     return schemes;
   }
 
-  private static ModelResult run(SharedModelData data) throws Exception {
+  /** {@code only}: compact scheme labels to run ("w4g128", "w4pc", "w4a8g128"), or all if empty. */
+  private static ModelResult run(SharedModelData data, List<String> only) throws Exception {
     CpuBackend backend = new CpuBackend();
     try (ModelDirectory model = ModelDirectory.open(data.directory().toString())) {
       LlamaWeightSource weights = model.weights();
@@ -104,13 +117,17 @@ public final class CbqQualityBenchmark {
       System.err.printf(Locale.ROOT, "%s: float %.3f%n", data.name(), floatPerplexity);
       List<QualityRow> rows = new ArrayList<>();
       List<Scheme> schemes = schemes(data.name(), shortestRow);
-      for (Scheme scheme : schemes) {
-        rows.add(row(backend, weights, data, scheme, "scheme", b -> b, floatPerplexity));
-      }
       Scheme ablated = schemes.get(2); // W3: where every part has the most to do
-      for (Ablation ablation : ABLATIONS) {
-        rows.add(row(backend, weights, data, ablated, ablation.name(), ablation.change(),
-            floatPerplexity));
+      for (Scheme scheme : schemes) {
+        if (only.isEmpty() || only.contains(scheme.compactLabel())) {
+          rows.add(row(backend, weights, data, scheme, "scheme", b -> b, floatPerplexity));
+        }
+      }
+      if (only.isEmpty() || only.contains(ablated.compactLabel())) {
+        for (Ablation ablation : ABLATIONS) {
+          rows.add(row(backend, weights, data, ablated, ablation.name(), ablation.change(),
+              floatPerplexity));
+        }
       }
       long predictions = data.evaluation().stream().mapToLong(w -> w.length - 1).sum();
       return new ModelResult(data.name(), floatPerplexity, predictions,

@@ -86,6 +86,13 @@ public final class CbqTry {
       double secs = (System.nanoTime() - t0) / 1e9;
       double ppl = new PerplexityEvaluator(runner).evaluate(calibrated, data.evaluation()).value();
       System.out.printf("CBQ %s ppl %.3f (calibration %.1fs)%n", recipe.label(), ppl, secs);
+      if (Boolean.getBoolean("evalcalib")) {
+        java.util.List<int[]> calib = data.calibration().subList(0, Math.min(32, data.calibration().size()));
+        double f = new PerplexityEvaluator(runner).evaluate(w, calib).value();
+        double r = new PerplexityEvaluator(runner).evaluate(new QuantizedWeightSource(w, new RoundToNearest(recipe.scheme()), null, q -> { }), calib).value();
+        double c = new PerplexityEvaluator(runner).evaluate(calibrated, calib).value();
+        System.out.printf("on calibration samples: float %.3f RTN %.3f CBQ %.3f%n", f, r, c);
+      }
     }
   }
   static String fmt(double[] v) {

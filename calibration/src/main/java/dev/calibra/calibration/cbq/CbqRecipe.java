@@ -126,7 +126,7 @@ public record CbqRecipe(
     private float roundingTemperatureEnd = 0.002f;
     private boolean truncateWeightOutliers = true;
     private boolean scaleActivationOutliers = true;
-    private boolean searchChannelScales = true;
+    private boolean searchChannelScales = false;
     private int activationBits = 0;
     private float dropProbability = 0.5f;
     private long seed = 0;
