@@ -34,7 +34,7 @@ public final class CbqTry {
         case "rank" -> b.loraRank(Integer.parseInt(kv[1]));
         case "batch" -> b.batchSize(Integer.parseInt(kv[1]));
         case "lr" -> { String[] v = kv[1].split(","); b.learningRates(Float.parseFloat(v[0]), Float.parseFloat(v[1])); }
-        case "clip" -> b.initialClip(Float.parseFloat(kv[1]));
+        case "clip" -> b.minInitialClip(Float.parseFloat(kv[1]));
         case "lwc" -> b.learnClipping(Boolean.parseBoolean(kv[1]));
         case "window" -> { String[] v = kv[1].split(","); b.window(Integer.parseInt(v[0]), Integer.parseInt(v[1])); }
         case "kl" -> b.kl(Float.parseFloat(kv[1]), 1f);

@@ -21,7 +21,6 @@ import dev.calibra.model.llama.RotaryTables;
 import dev.calibra.partitioning.WindowLayout;
 import dev.calibra.partitioning.WindowSpan;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
@@ -225,15 +224,11 @@ public final class CbqCalibrator {
         w = backend.upload(WeightOutlierTruncation.apply(backend.download(w)).weights(), w.rows(),
             w.cols());
       }
-      float[] clip = null;
-      if (recipe.learnClipping()) {
-        clip = new float[w.rows() * recipe.scheme().groupsPerRow(w.cols())];
-        Arrays.fill(clip, recipe.initialClip());
-      }
+      Float minInitialClip = recipe.learnClipping() ? recipe.minInitialClip() : null;
       Random random = new Random(recipe.seed() * 0x9E3779B97F4A7C15L
           + blockIndex * 31L + linear.ordinal());
-      map.put(linear, LearnableLinearQuantizer.create(backend, w, recipe.scheme(), clip,
-          recipe.loraRank(), rates, random));
+      map.put(linear, LearnableLinearQuantizer.create(backend, w, recipe.scheme(),
+          minInitialClip, recipe.loraRank(), rates, random));
     }
     return map;
   }
