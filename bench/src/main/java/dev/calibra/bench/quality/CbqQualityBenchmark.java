@@ -77,20 +77,16 @@ public final class CbqQualityBenchmark {
     List<String> models = args.length > 0 ? List.of(args)
         : List.of("stories260K", "dict-llama-15M");
     Path shared = SharedModelData.modelsFolder();
-    List<ModelResult> results = new ArrayList<>();
     for (String argument : models) {
       String[] nameAndSchemes = argument.split(":", 2);
       List<String> only = nameAndSchemes.length > 1
           ? List.of(nameAndSchemes[1].split(",")) : List.of();
-      results.add(run(SharedModelData.load(shared.resolve(nameAndSchemes[0])), only));
-      ResultFile.write(ENTRY, new Results(ENTRY, Instant.now().toString(), Parallel.threads(),
-          results));
-    }
-    for (ModelResult result : results) {
+      ModelResult result = run(SharedModelData.load(shared.resolve(nameAndSchemes[0])), only);
       print(result);
+      // One file per model, so that models measured in separate runs keep their results.
+      System.out.println("Results written to " + ResultFile.write(ENTRY + "-" + result.model(),
+          new Results(ENTRY, Instant.now().toString(), Parallel.threads(), List.of(result))));
     }
-    System.out.println("Results written to " + ResultFile.write(ENTRY,
-        new Results(ENTRY, Instant.now().toString(), Parallel.threads(), results)));
   }
 
   /** The schemes of a model: group 128 where rows are at least that long, else 32. */
