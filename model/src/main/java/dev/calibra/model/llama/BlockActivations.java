@@ -2,10 +2,12 @@ package dev.calibra.model.llama;
 
 import dev.calibra.model.backend.AttentionShape;
 import dev.calibra.model.backend.Tensor;
+import java.util.List;
 
 /**
  * What a block's forward pass keeps for its backward pass. Attention probabilities are not
- * kept: their log-normalisers are enough to rebuild them tile by tile.
+ * kept: their log-normalisers are enough to rebuild them tile by tile. Every tensor but the input
+ * was made by the forward pass; whoever holds the activations closes them when done.
  */
 public record BlockActivations(
     AttentionShape shape,
@@ -23,4 +25,20 @@ public record BlockActivations(
     Tensor gate,
     Tensor up,
     Tensor hidden,
-    Tensor output) {}
+    Tensor output) implements AutoCloseable {
+
+  /** Releases what only the backward pass needs: every tensor but the input and the output. */
+  public void releaseIntermediates() {
+    for (Tensor t : List.of(inputInvRms, normedInput, queries, keys, values, attention,
+        attentionLogSumExp, residual, residualInvRms, normedResidual, gate, up, hidden)) {
+      t.close();
+    }
+  }
+
+  /** Releases every tensor the forward pass made, the output included (not the caller's input). */
+  @Override
+  public void close() {
+    releaseIntermediates();
+    output.close();
+  }
+}
