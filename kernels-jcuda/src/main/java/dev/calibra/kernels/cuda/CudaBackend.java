@@ -15,7 +15,9 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 import dev.calibra.model.backend.AttentionShape;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.Tensor;
+import java.util.List;
 import jcuda.Pointer;
+import jcuda.driver.CUevent;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
 
@@ -39,6 +41,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
   private final DevicePool pool;
   private final Matmul matmul;
   private final Attention attention;
+  private KernelProfile profile;
 
   private CudaBackend(CudaContext context, CudaOptions options) {
     this.context = context;
@@ -80,6 +83,30 @@ public final class CudaBackend implements Backend, AutoCloseable {
     return pool.stats();
   }
 
+  /** A kernel's GPU time since the last call. */
+  public record KernelTime(String kernel, long launches, double milliseconds) {}
+
+  /**
+   * Starts or stops timing every kernel with CUDA events (a few microseconds per launch, so time
+   * whole steps with profiling off). Stopping drops what was not collected.
+   */
+  public void profileKernels(boolean on) {
+    context.makeCurrent();
+    if (profile != null) {
+      profile.close();
+    }
+    profile = on ? new KernelProfile(stream) : null;
+  }
+
+  /** GPU time per kernel since profiling started or was last collected, longest first. */
+  public List<KernelTime> kernelProfile() {
+    if (profile == null) {
+      return List.of();
+    }
+    context.makeCurrent();
+    return profile.collect();
+  }
+
   /** Waits until every op issued so far has finished (for timing). */
   public void synchronize() {
     context.makeCurrent();
@@ -99,7 +126,15 @@ public final class CudaBackend implements Backend, AutoCloseable {
     return new KernelLaunch(name, this);
   }
 
-  void afterLaunch(String name) {
+  /** Called before each launch: the start event when profiling, else null. */
+  CUevent beforeLaunch() {
+    return profile == null ? null : profile.start();
+  }
+
+  void afterLaunch(String name, CUevent start) {
+    if (profile != null) {
+      profile.end(name, start);
+    }
     if (options.checkEveryLaunch()) {
       CudaException.check(cuStreamSynchronize(stream), "kernel " + name);
     }

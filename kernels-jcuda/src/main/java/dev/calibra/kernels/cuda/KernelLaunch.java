@@ -104,9 +104,10 @@ final class KernelLaunch {
     if (sharedBytes > 48 * 1024) {
       kernels.allowSharedMemory(name, function, sharedBytes);
     }
+    var start = backend.beforeLaunch();
     CudaException.check(cuLaunchKernel(function, grid[0], grid[1], grid[2], block[0], block[1],
         block[2], sharedBytes, backend.stream(), Pointer.to(arguments.toArray(new NativePointerObject[0])),
         null), "launching " + name);
-    backend.afterLaunch(name);
+    backend.afterLaunch(name, start);
   }
 }

@@ -24,7 +24,8 @@ final class Gpu {
    * precision, shared by the tests of this JVM.
    */
   static synchronized CudaBackend backend(MatmulPrecision precision) {
-    return BACKENDS.computeIfAbsent(precision, p -> CudaBackend.open(new CudaOptions(
-        Integer.getInteger("calibra.cuda.device", 0), p, true)));
+    return BACKENDS.computeIfAbsent(precision, p -> CudaBackend.open(CudaOptions.defaults()
+        .withDevice(Integer.getInteger("calibra.cuda.device", 0)).withPrecision(p)
+        .withCheckEveryLaunch(true)));
   }
 }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine, from the staging folder that kernels-jcuda/device-run.sh filled (it
+# has no Maven and no network): a check of the basics, the GPU parity tests, the PyTorch
+# reference and the Java benchmark. Logs and results go to $OUT; the last lines printed are the
+# benchmark's tables. Each step runs in its own JVM, so a kernel fault in one does not hide the
+# others' results.
+set -uo pipefail
+stage=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+out=${OUT:-$stage/out}
+mkdir -p "$out"
+cd "$stage"
+export PYTHONUNBUFFERED=1
+java_opts=(-Xmx24g -Dcalibra.shared="$stage/shared")
+classpath=$(printf '%s:' lib/*.jar)
+
+echo "== basics" | tee "$out/basics.log"
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv
+  java -version 2>&1
+  python3 -c 'import torch; print("torch", torch.__version__, torch.cuda.get_device_name())'
+} >> "$out/basics.log" 2>&1
+cat "$out/basics.log"
+
+echo "== GPU parity tests"
+java "${java_opts[@]}" -jar junit-platform-console-standalone.jar execute \
+  --class-path "test-classes:$classpath" --scan-class-path test-classes \
+  --details=summary --disable-banner > "$out/parity.log" 2>&1
+echo "parity tests exit code $?"
+grep -E "^PARITY|^GPU " "$out/parity.log" > "$out/parity.txt"
+grep -E "tests (successful|failed|skipped|aborted)|containers failed" "$out/parity.log"
+grep -E "^PARITY" "$out/parity.log" | awk -F'|' '{print $1}' | sort | uniq -c
+grep -B2 -A12 "MethodSource" "$out/parity.log" | grep -vE "^\s+at (org.junit|java\.|jdk\.)" | head -60
+
+echo "== PyTorch reference"
+timeout 240 python3 bench/torch_reference.py bench/workload.json "$out/torch.json" 2>&1 | tail -15
+
+echo "== Calibra CUDA benchmark"
+torch_args=()
+[ -f "$out/torch.json" ] && torch_args=(--torch "$out/torch.json")
+timeout 300 java "${java_opts[@]}" -Dcalibra.bench.results="$out" -cp "$classpath" \
+  dev.calibra.bench.CudaBenchmark --workload bench/workload.json "${torch_args[@]}" \
+  > "$out/bench.log" 2>&1
+echo "benchmark exit code $?"
+tail -60 "$out/bench.log"
