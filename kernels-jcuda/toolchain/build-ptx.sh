@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Compiles the CUDA C sources of kernels-jcuda to PTX, which the jar ships and the driver
 # compiles for the GPU it runs on. Maven calls this in generate-resources.
-#   build-ptx.sh SOURCE_DIR OUTPUT_DIR
+#   build-ptx.sh SOURCE_DIR OUTPUT_DIR REPORT
 #
 # X.cu becomes X.ptx for compute_80 (runs on A100, H100 and later); X.sm90a.cu becomes
 # X.sm90a.ptx for compute_90a (Hopper-only instructions such as wgmma; loaded only on CC 9.0).
 # OUTPUT_DIR/modules.txt lists the modules for the Java loader. ptxas checks each PTX here, so
 # a bad inline-asm line fails the build rather than the first GPU run; its resource report
-# (registers, spills) goes to OUTPUT_DIR/../ptxas-report.txt. Nothing is done when every PTX is
+# (registers, spills) goes to REPORT. Nothing is done when every PTX is
 # newer than every source, and nvcc is installed (install-nvcc.sh) only when one is needed.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$1
 out=$2
+report=$3
 mkdir -p "$out"
 
 sources=("$src"/*.cu)
@@ -34,7 +35,7 @@ if [ -z "$nvcc" ] || ! "$nvcc" --version | grep -Eq 'release (12\.[0-9]+|13\.0),
   nvcc=$("$here/install-nvcc.sh")
 fi
 ptxas=$(dirname "$nvcc")/ptxas
-report=$(dirname "$out")/ptxas-report.txt
+mkdir -p "$(dirname "$report")"
 : > "$report"
 : > "$out/modules.txt.tmp"
 
@@ -46,10 +47,12 @@ for cu in "${sources[@]}"; do
   esac
   echo "build-ptx: $name.cu -> $name.ptx ($level)" >&2
   "$nvcc" -ptx -std=c++17 -O3 "${arch[@]}" -I"$src" "$cu" -o "$out/$name.ptx.tmp"
-  {
-    echo "== $name.ptx on $sm"
-    "$ptxas" -arch="$sm" -v "$out/$name.ptx.tmp" -o /dev/null 2>&1
-  } >> "$report"
+  echo "== $name.ptx on $sm" >> "$report"
+  if ! "$ptxas" -arch="$sm" -v "$out/$name.ptx.tmp" -o /dev/null >> "$report" 2>&1; then
+    echo "build-ptx: ptxas rejects $name.ptx:" >&2
+    grep -v "^ptxas info" "$report" >&2
+    exit 1
+  fi
   mv "$out/$name.ptx.tmp" "$out/$name.ptx"
   echo "$name.ptx $level" >> "$out/modules.txt.tmp"
 done

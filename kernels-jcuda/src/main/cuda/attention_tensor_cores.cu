@@ -1,21 +1,22 @@
 // Causal grouped-query attention on the tensor cores (bf16 operands, fp32 accumulation and
-// softmax), flash-attention style: a block owns 64 rows and walks 64-row tiles of the other side,
-// so no T×T matrix is stored. Forward writes out and the log-sum-exp; backward rebuilds the
-// probabilities from the log-sum-exp, one kernel for dQ (per query tile) and one for dK and dV
-// (per key tile, summing the group's query heads in registers: no atomics, deterministic).
+// softmax), flash-attention style: a block owns a tile of rows and walks 64-row tiles of the
+// other side, so no T×T matrix is stored. Forward writes out and the log-sum-exp; backward
+// rebuilds the probabilities from the log-sum-exp, one kernel for dQ (per query tile) and one for
+// dK and dV (per key tile, summing the group's query heads in registers: no atomics,
+// deterministic).
 //
-// Inputs are the Backend's fp32 tensors (layout as in attention_exact.cu); tiles are rounded to
-// bf16 as they are staged into shared memory. DP is the head width padded to a multiple of 16
-// (the mma k step); the padding is zero, so scores are exact and padded outputs are not written.
-// 4 warps each own 16 of the block's 64 rows; fragments come from shared memory via ldmatrix.
+// q, k, v and dOut arrive packed as bf16 [tokens][heads][DP] (pack_heads_bf16), DP being the head
+// width padded with zeros to a multiple of 16 (the mma k step): scores are exact, padded output
+// columns are not written. Tiles are staged with cp.async, the next one while the current one is
+// multiplied; each warp owns 16 rows, and fragments come from shared memory via ldmatrix.
 #include "common.cuh"
 
 using namespace calibra;
 
 namespace {
 
-constexpr int ROWS = 64;
-constexpr int THREADS = 128;
+constexpr int ROWS = 64;          // keys (forward, dq) or queries (dkdv) per staged tile
+constexpr int QUERY_ROWS = 128;   // queries per block in forward and dq: 8 warps × 16
 constexpr float LOG2E = 1.4426950408889634f;
 
 struct Shape {
@@ -38,33 +39,21 @@ __host__ __device__ constexpr int tile_elements() {
   return ROWS * pitch<DP>();
 }
 
-// Stages rows [firstRow, firstRow + 64) of one head (source points at the head's column of the
-// sequence's first row; rows are `stride` apart) into `tile` as bf16, zero past seqLen and headDim.
-template <int DP>
-__device__ void stage_tile(__nv_bfloat16* tile, const float* source, long long stride,
-                           int firstRow, int seqLen, int headDim) {
-  constexpr int GROUPS = DP / 4;
-  const bool vectors = (headDim % 4) == 0;
-  for (int i = threadIdx.x; i < ROWS * GROUPS; i += THREADS) {
-    const int r = i / GROUPS;
-    const int d = (i % GROUPS) * 4;
+// Starts asynchronous copies of rows [firstRow, firstRow + ROWS_) of one head into a staged
+// tile: `head` points at the head's row of the sequence's first token in the packed operand
+// ([tokens][heads][DP] bf16, see pack_heads_bf16), rows are `stride` elements apart; rows past
+// seqLen are zero-filled.
+template <int DP, int ROWS_>
+__device__ __forceinline__ void stage_tile_async(__nv_bfloat16* tile, const __nv_bfloat16* head,
+                                                 long long stride, int firstRow, int seqLen) {
+  constexpr int CHUNKS = DP / 8;
+  for (int i = threadIdx.x; i < ROWS_ * CHUNKS; i += blockDim.x) {
+    const int r = i / CHUNKS;
+    const int c = i % CHUNKS;
     const int row = firstRow + r;
-    float4 value = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-    if (row < seqLen) {
-      const float* p = source + row * stride + d;
-      if (vectors && d + 4 <= headDim) {
-        value = *reinterpret_cast<const float4*>(p);
-      } else {
-        value.x = d < headDim ? p[0] : 0.0f;
-        value.y = d + 1 < headDim ? p[1] : 0.0f;
-        value.z = d + 2 < headDim ? p[2] : 0.0f;
-        value.w = d + 3 < headDim ? p[3] : 0.0f;
-      }
-    }
-    uint2 packed;
-    packed.x = pack_bf16x2(value.x, value.y);
-    packed.y = pack_bf16x2(value.z, value.w);
-    *reinterpret_cast<uint2*>(tile + r * pitch<DP>() + d) = packed;
+    const bool valid = row < seqLen;
+    cp_async_16(shared_address(tile + r * pitch<DP>() + c * 8),
+                head + (valid ? row : 0) * stride + c * 8, valid);
   }
 }
 
@@ -162,72 +151,92 @@ __device__ __forceinline__ void store_rows(float* destination, long long stride,
   }
 }
 
+// Forward for one 128-query tile (8 warps × 16 rows) of one head: K and V tiles of 64 keys are
+// double-buffered, the next one copied in while the current one is multiplied.
 template <int DP>
-__device__ void forward(const float* q, const float* k, const float* v, float* out, float* lse,
-                        Shape s, float scale) {
+__device__ void forward(const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v,
+                        float* out, float* lse, Shape s, float scale) {
   extern __shared__ __align__(16) unsigned char shared[];
   __nv_bfloat16* Qs = reinterpret_cast<__nv_bfloat16*>(shared);
-  __nv_bfloat16* Ks = Qs + tile_elements<DP>();
-  __nv_bfloat16* Vs = Ks + tile_elements<DP>();
-  const int qTile = s.tiles() - 1 - blockIdx.x;  // the longest rows start first
+  __nv_bfloat16* Ks = Qs + 2 * tile_elements<DP>();  // two 64-row buffers
+  __nv_bfloat16* Vs = Ks + 2 * tile_elements<DP>();
+  const int qTile = gridDim.x - 1 - blockIdx.x;  // the longest rows start first
   const int head = blockIdx.y;
-  const int sequence = blockIdx.z;
+  const long long firstToken = (long long)blockIdx.z * s.seqLen;
   const int warp = threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
-  const long long firstToken = (long long)sequence * s.seqLen;
-  const int kvColumn = (head / s.group()) * s.headDim;
-  const float* qBase = q + firstToken * s.qStride() + head * s.headDim;
-  const float* kBase = k + firstToken * s.kvStride() + kvColumn;
-  const float* vBase = v + firstToken * s.kvStride() + kvColumn;
+  const int kvHead = head / s.group();
+  const long long qStride = (long long)s.numHeads * DP;
+  const long long kvStride = (long long)s.numKv * DP;
+  const __nv_bfloat16* kHead = k + (firstToken * s.numKv + kvHead) * DP;
+  const __nv_bfloat16* vHead = v + (firstToken * s.numKv + kvHead) * DP;
+  const int firstQuery = qTile * QUERY_ROWS;
+  const int lastQuery = min(firstQuery + QUERY_ROWS, s.seqLen) - 1;
+  const int kTiles = lastQuery / ROWS + 1;
+  const int warpFirst = firstQuery + warp * 16;
+  const int warpLast = warpFirst + 15;
   const float scaleLog2 = scale * LOG2E;
 
-  stage_tile<DP>(Qs, qBase, s.qStride(), qTile * ROWS, s.seqLen, s.headDim);
+  stage_tile_async<DP, QUERY_ROWS>(Qs, q + (firstToken * s.numHeads + head) * DP, qStride,
+                                   firstQuery, s.seqLen);
+  stage_tile_async<DP, ROWS>(Ks, kHead, kvStride, 0, s.seqLen);
+  stage_tile_async<DP, ROWS>(Vs, vHead, kvStride, 0, s.seqLen);
+  cp_async_commit();
   float acc[DP / 8][4] = {};
   float rowMax[2] = {-INFINITY, -INFINITY};
   float rowSum[2] = {0.0f, 0.0f};  // this thread's share; the quad's four shares add up at the end
 
-  for (int kTile = 0; kTile <= qTile; kTile++) {
-    __syncthreads();  // the previous tile is no longer read
-    stage_tile<DP>(Ks, kBase, s.kvStride(), kTile * ROWS, s.seqLen, s.headDim);
-    stage_tile<DP>(Vs, vBase, s.kvStride(), kTile * ROWS, s.seqLen, s.headDim);
-    __syncthreads();
-    float p[8][4];
-    scores<DP>(p, Qs, warp * 16, Ks, lane);
-#pragma unroll
-    for (int half = 0; half < 2; half++) {
-      const int query = qTile * ROWS + warp * 16 + lane / 4 + 8 * half;
-      float tileMax = -INFINITY;
-#pragma unroll
-      for (int nt = 0; nt < 8; nt++)
-#pragma unroll
-        for (int e = 0; e < 2; e++) {
-          const int key = kTile * ROWS + nt * 8 + (lane % 4) * 2 + e;
-          float x = p[nt][2 * half + e] * scaleLog2;
-          if (kTile == qTile && key > query) x = -INFINITY;
-          p[nt][2 * half + e] = x;
-          tileMax = fmaxf(tileMax, x);
-        }
-      tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 1));
-      tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 2));
-      const float newMax = fmaxf(rowMax[half], tileMax);
-      const float correction = exp2f(rowMax[half] - newMax);
-      rowMax[half] = newMax;
-      rowSum[half] *= correction;
-#pragma unroll
-      for (int nt = 0; nt < DP / 8; nt++) {
-        acc[nt][2 * half] *= correction;
-        acc[nt][2 * half + 1] *= correction;
-      }
-#pragma unroll
-      for (int nt = 0; nt < 8; nt++)
-#pragma unroll
-        for (int e = 0; e < 2; e++) {
-          const float e2 = exp2f(p[nt][2 * half + e] - newMax);
-          p[nt][2 * half + e] = e2;
-          rowSum[half] += e2;
-        }
+  for (int kTile = 0; kTile < kTiles; kTile++) {
+    const int buffer = (kTile & 1) * tile_elements<DP>();
+    if (kTile + 1 < kTiles) {
+      const int next = ((kTile + 1) & 1) * tile_elements<DP>();
+      stage_tile_async<DP, ROWS>(Ks + next, kHead, kvStride, (kTile + 1) * ROWS, s.seqLen);
+      stage_tile_async<DP, ROWS>(Vs + next, vHead, kvStride, (kTile + 1) * ROWS, s.seqLen);
     }
-    accumulate_product<DP>(acc, p, Vs, lane);
+    cp_async_commit();
+    cp_async_wait<1>();
+    __syncthreads();
+    if (kTile * ROWS <= warpLast) {  // else every key of the tile is after this warp's queries
+      const bool diagonal = kTile * ROWS + ROWS - 1 > warpFirst;
+      float p[8][4];
+      scores<DP>(p, Qs, warp * 16, Ks + buffer, lane);
+#pragma unroll
+      for (int half = 0; half < 2; half++) {
+        const int query = warpFirst + lane / 4 + 8 * half;
+        float tileMax = -INFINITY;
+#pragma unroll
+        for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+          for (int e = 0; e < 2; e++) {
+            const int key = kTile * ROWS + nt * 8 + (lane % 4) * 2 + e;
+            float x = p[nt][2 * half + e] * scaleLog2;
+            if (diagonal && key > query) x = -INFINITY;
+            p[nt][2 * half + e] = x;
+            tileMax = fmaxf(tileMax, x);
+          }
+        tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 1));
+        tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 2));
+        const float newMax = fmaxf(rowMax[half], tileMax);
+        const float correction = exp2f(rowMax[half] - newMax);
+        rowMax[half] = newMax;
+        rowSum[half] *= correction;
+#pragma unroll
+        for (int nt = 0; nt < DP / 8; nt++) {
+          acc[nt][2 * half] *= correction;
+          acc[nt][2 * half + 1] *= correction;
+        }
+#pragma unroll
+        for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+          for (int e = 0; e < 2; e++) {
+            const float e2 = exp2f(p[nt][2 * half + e] - newMax);
+            p[nt][2 * half + e] = e2;
+            rowSum[half] += e2;
+          }
+      }
+      accumulate_product<DP>(acc, p, Vs + buffer, lane);
+    }
+    __syncthreads();  // the buffer is refilled in the next iteration
   }
 
   float inverse[2];
@@ -237,148 +246,193 @@ __device__ void forward(const float* q, const float* k, const float* v, float* o
     total += __shfl_xor_sync(0xffffffffu, total, 1);
     total += __shfl_xor_sync(0xffffffffu, total, 2);
     inverse[half] = 1.0f / total;
-    const int row = qTile * ROWS + warp * 16 + lane / 4 + 8 * half;
+    const int row = warpFirst + lane / 4 + 8 * half;
     if (lane % 4 == 0 && row < s.seqLen) {
       lse[(firstToken + row) * s.numHeads + head] = rowMax[half] / LOG2E + logf(total);
     }
   }
-  store_rows<DP>(out + firstToken * s.qStride() + head * s.headDim, s.qStride(), qTile * ROWS,
+  store_rows<DP>(out + firstToken * s.qStride() + head * s.headDim, s.qStride(), firstQuery,
                  s.seqLen, s.headDim, acc, inverse, warp, lane);
 }
 
-// Per-row statistics of a staged query tile, pre-scaled for exp2: lse·log2(e) (+∞ past the
-// sequence end, so those rows get probability 0) and rowDot (0 there).
-__device__ void stage_row_stats(float* lseLog2, float* dots, const float* lse, const float* rowDot,
-                                long long firstToken, int firstRow, int seqLen, int numHeads,
-                                int head) {
-  if (threadIdx.x < ROWS) {
-    const int row = firstRow + threadIdx.x;
-    const bool valid = row < seqLen;
-    const long long stat = (firstToken + row) * numHeads + head;
-    lseLog2[threadIdx.x] = valid ? lse[stat] * LOG2E : INFINITY;
-    dots[threadIdx.x] = valid ? rowDot[stat] : 0.0f;
-  }
+// lse·log2(e) and rowDot of one row, or +∞ and 0 past the sequence end (probability 0 there).
+__device__ __forceinline__ void row_stats(float& lseLog2, float& dot, const float* lse,
+                                          const float* rowDot, long long firstToken, int row,
+                                          int seqLen, int numHeads, int head) {
+  const bool valid = row < seqLen;
+  const long long stat = (firstToken + row) * numHeads + head;
+  lseLog2 = valid ? lse[stat] * LOG2E : INFINITY;
+  dot = valid ? rowDot[stat] : 0.0f;
 }
 
+// dQ for one 128-query tile (8 warps × 16 rows) of one head, K and V double-buffered.
 template <int DP>
-__device__ void backward_dq(const float* dOut, const float* q, const float* k, const float* v,
-                            const float* lse, const float* rowDot, float* dQ, Shape s,
-                            float scale) {
+__device__ void backward_dq(const __nv_bfloat16* dOut, const __nv_bfloat16* q,
+                            const __nv_bfloat16* k, const __nv_bfloat16* v, const float* lse,
+                            const float* rowDot, float* dQ, Shape s, float scale) {
   extern __shared__ __align__(16) unsigned char shared[];
   __nv_bfloat16* Qs = reinterpret_cast<__nv_bfloat16*>(shared);
-  __nv_bfloat16* dOs = Qs + tile_elements<DP>();
-  __nv_bfloat16* Ks = dOs + tile_elements<DP>();
-  __nv_bfloat16* Vs = Ks + tile_elements<DP>();
-  float* lseLog2 = reinterpret_cast<float*>(Vs + tile_elements<DP>());
-  float* dots = lseLog2 + ROWS;
-  const int qTile = s.tiles() - 1 - blockIdx.x;
+  __nv_bfloat16* dOs = Qs + 2 * tile_elements<DP>();
+  __nv_bfloat16* Ks = dOs + 2 * tile_elements<DP>();
+  __nv_bfloat16* Vs = Ks + 2 * tile_elements<DP>();
+  const int qTile = gridDim.x - 1 - blockIdx.x;
   const int head = blockIdx.y;
-  const int sequence = blockIdx.z;
+  const long long firstToken = (long long)blockIdx.z * s.seqLen;
   const int warp = threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
-  const long long firstToken = (long long)sequence * s.seqLen;
-  const int kvColumn = (head / s.group()) * s.headDim;
-  const long long qOffset = firstToken * s.qStride() + head * s.headDim;
-  const float* kBase = k + firstToken * s.kvStride() + kvColumn;
-  const float* vBase = v + firstToken * s.kvStride() + kvColumn;
+  const int kvHead = head / s.group();
+  const long long qStride = (long long)s.numHeads * DP;
+  const long long kvStride = (long long)s.numKv * DP;
+  const __nv_bfloat16* kHead = k + (firstToken * s.numKv + kvHead) * DP;
+  const __nv_bfloat16* vHead = v + (firstToken * s.numKv + kvHead) * DP;
+  const long long qHead = (firstToken * s.numHeads + head) * DP;
+  const int firstQuery = qTile * QUERY_ROWS;
+  const int lastQuery = min(firstQuery + QUERY_ROWS, s.seqLen) - 1;
+  const int kTiles = lastQuery / ROWS + 1;
+  const int warpFirst = firstQuery + warp * 16;
+  const int warpLast = warpFirst + 15;
   const float scaleLog2 = scale * LOG2E;
 
-  stage_tile<DP>(Qs, q + qOffset, s.qStride(), qTile * ROWS, s.seqLen, s.headDim);
-  stage_tile<DP>(dOs, dOut + qOffset, s.qStride(), qTile * ROWS, s.seqLen, s.headDim);
-  stage_row_stats(lseLog2, dots, lse, rowDot, firstToken, qTile * ROWS, s.seqLen, s.numHeads, head);
+  stage_tile_async<DP, QUERY_ROWS>(Qs, q + qHead, qStride, firstQuery, s.seqLen);
+  stage_tile_async<DP, QUERY_ROWS>(dOs, dOut + qHead, qStride, firstQuery, s.seqLen);
+  stage_tile_async<DP, ROWS>(Ks, kHead, kvStride, 0, s.seqLen);
+  stage_tile_async<DP, ROWS>(Vs, vHead, kvStride, 0, s.seqLen);
+  cp_async_commit();
+  float lseLog2[2];
+  float dots[2];
+#pragma unroll
+  for (int half = 0; half < 2; half++) {
+    row_stats(lseLog2[half], dots[half], lse, rowDot, firstToken, warpFirst + lane / 4 + 8 * half,
+              s.seqLen, s.numHeads, head);
+  }
   float acc[DP / 8][4] = {};
 
-  for (int kTile = 0; kTile <= qTile; kTile++) {
-    __syncthreads();
-    stage_tile<DP>(Ks, kBase, s.kvStride(), kTile * ROWS, s.seqLen, s.headDim);
-    stage_tile<DP>(Vs, vBase, s.kvStride(), kTile * ROWS, s.seqLen, s.headDim);
-    __syncthreads();
-    float p[8][4];
-    float dp[8][4];
-    scores<DP>(p, Qs, warp * 16, Ks, lane);
-    scores<DP>(dp, dOs, warp * 16, Vs, lane);
-#pragma unroll
-    for (int half = 0; half < 2; half++) {
-      const int local = warp * 16 + lane / 4 + 8 * half;
-      const int query = qTile * ROWS + local;
-#pragma unroll
-      for (int nt = 0; nt < 8; nt++)
-#pragma unroll
-        for (int e = 0; e < 2; e++) {
-          const int key = kTile * ROWS + nt * 8 + (lane % 4) * 2 + e;
-          const int i = 2 * half + e;
-          float prob = exp2f(p[nt][i] * scaleLog2 - lseLog2[local]);
-          if (kTile == qTile && key > query) prob = 0.0f;
-          p[nt][i] = prob * (dp[nt][i] - dots[local]);  // dS
-        }
+  for (int kTile = 0; kTile < kTiles; kTile++) {
+    const int buffer = (kTile & 1) * tile_elements<DP>();
+    if (kTile + 1 < kTiles) {
+      const int next = ((kTile + 1) & 1) * tile_elements<DP>();
+      stage_tile_async<DP, ROWS>(Ks + next, kHead, kvStride, (kTile + 1) * ROWS, s.seqLen);
+      stage_tile_async<DP, ROWS>(Vs + next, vHead, kvStride, (kTile + 1) * ROWS, s.seqLen);
     }
-    accumulate_product<DP>(acc, p, Ks, lane);
-  }
-  const float factor[2] = {scale, scale};
-  store_rows<DP>(dQ + qOffset, s.qStride(), qTile * ROWS, s.seqLen, s.headDim, acc, factor, warp,
-                 lane);
-}
-
-template <int DP>
-__device__ void backward_dkdv(const float* dOut, const float* q, const float* k, const float* v,
-                              const float* lse, const float* rowDot, float* dK, float* dV,
-                              Shape s, float scale) {
-  extern __shared__ __align__(16) unsigned char shared[];
-  __nv_bfloat16* Ks = reinterpret_cast<__nv_bfloat16*>(shared);
-  __nv_bfloat16* Vs = Ks + tile_elements<DP>();
-  __nv_bfloat16* Qs = Vs + tile_elements<DP>();
-  __nv_bfloat16* dOs = Qs + tile_elements<DP>();
-  float* lseLog2 = reinterpret_cast<float*>(dOs + tile_elements<DP>());
-  float* dots = lseLog2 + ROWS;
-  const int kTile = blockIdx.x;  // tile 0 has the most queries after it: it starts first
-  const int kvHead = blockIdx.y;
-  const int sequence = blockIdx.z;
-  const int warp = threadIdx.x / 32;
-  const int lane = threadIdx.x % 32;
-  const long long firstToken = (long long)sequence * s.seqLen;
-  const long long kvOffset = firstToken * s.kvStride() + kvHead * s.headDim;
-  const float scaleLog2 = scale * LOG2E;
-
-  stage_tile<DP>(Ks, k + kvOffset, s.kvStride(), kTile * ROWS, s.seqLen, s.headDim);
-  stage_tile<DP>(Vs, v + kvOffset, s.kvStride(), kTile * ROWS, s.seqLen, s.headDim);
-  float dk[DP / 8][4] = {};
-  float dv[DP / 8][4] = {};
-
-  for (int head = kvHead * s.group(); head < (kvHead + 1) * s.group(); head++) {
-    const long long qOffset = firstToken * s.qStride() + head * s.headDim;
-    for (int qTile = kTile; qTile < s.tiles(); qTile++) {
-      __syncthreads();
-      stage_tile<DP>(Qs, q + qOffset, s.qStride(), qTile * ROWS, s.seqLen, s.headDim);
-      stage_tile<DP>(dOs, dOut + qOffset, s.qStride(), qTile * ROWS, s.seqLen, s.headDim);
-      stage_row_stats(lseLog2, dots, lse, rowDot, firstToken, qTile * ROWS, s.seqLen, s.numHeads,
-                      head);
-      __syncthreads();
-      // Transposed scores: rows are this warp's keys, columns the tile's queries.
+    cp_async_commit();
+    cp_async_wait<1>();
+    __syncthreads();
+    if (kTile * ROWS <= warpLast) {
+      const bool diagonal = kTile * ROWS + ROWS - 1 > warpFirst;
       float p[8][4];
       float dp[8][4];
-      scores<DP>(p, Ks, warp * 16, Qs, lane);
-      scores<DP>(dp, Vs, warp * 16, dOs, lane);
+      scores<DP>(p, Qs, warp * 16, Ks + buffer, lane);
+      scores<DP>(dp, dOs, warp * 16, Vs + buffer, lane);
 #pragma unroll
       for (int half = 0; half < 2; half++) {
-        const int key = kTile * ROWS + warp * 16 + lane / 4 + 8 * half;
+        const int query = warpFirst + lane / 4 + 8 * half;
 #pragma unroll
         for (int nt = 0; nt < 8; nt++)
 #pragma unroll
           for (int e = 0; e < 2; e++) {
-            const int local = nt * 8 + (lane % 4) * 2 + e;
+            const int key = kTile * ROWS + nt * 8 + (lane % 4) * 2 + e;
             const int i = 2 * half + e;
-            float prob = exp2f(p[nt][i] * scaleLog2 - lseLog2[local]);
-            if (qTile == kTile && qTile * ROWS + local < key) prob = 0.0f;
-            p[nt][i] = prob;
-            dp[nt][i] = prob * (dp[nt][i] - dots[local]);  // dSᵀ
+            float prob = exp2f(p[nt][i] * scaleLog2 - lseLog2[half]);
+            if (diagonal && key > query) prob = 0.0f;
+            p[nt][i] = prob * (dp[nt][i] - dots[half]);  // dS
           }
       }
-      accumulate_product<DP>(dv, p, dOs, lane);
-      accumulate_product<DP>(dk, dp, Qs, lane);
+      accumulate_product<DP>(acc, p, Ks + buffer, lane);
     }
+    __syncthreads();
+  }
+  const float factor[2] = {scale, scale};
+  store_rows<DP>(dQ + firstToken * s.qStride() + head * s.headDim, s.qStride(), firstQuery,
+                 s.seqLen, s.headDim, acc, factor, warp, lane);
+}
+
+// dK and dV for one 64-key tile (4 warps × 16 keys) of one key/value head: the steps are the
+// (query head of the group, 64-query tile at or after the keys) pairs, with Q, dOut and their
+// row statistics double-buffered.
+template <int DP>
+__device__ void backward_dkdv(const __nv_bfloat16* dOut, const __nv_bfloat16* q,
+                              const __nv_bfloat16* k, const __nv_bfloat16* v, const float* lse,
+                              const float* rowDot, float* dK, float* dV, Shape s, float scale) {
+  extern __shared__ __align__(16) unsigned char shared[];
+  __nv_bfloat16* Ks = reinterpret_cast<__nv_bfloat16*>(shared);
+  __nv_bfloat16* Vs = Ks + tile_elements<DP>();
+  __nv_bfloat16* Qs = Vs + tile_elements<DP>();     // two buffers
+  __nv_bfloat16* dOs = Qs + 2 * tile_elements<DP>();  // two buffers
+  float* lseLog2 = reinterpret_cast<float*>(dOs + 2 * tile_elements<DP>());  // [2][64]
+  float* dots = lseLog2 + 2 * ROWS;                                            // [2][64]
+  const int kTile = blockIdx.x;  // tile 0 has the most queries after it: it starts first
+  const int kvHead = blockIdx.y;
+  const long long firstToken = (long long)blockIdx.z * s.seqLen;
+  const int warp = threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  const long long qStride = (long long)s.numHeads * DP;
+  const long long kvStride = (long long)s.numKv * DP;
+  const long long kvHeadOffset = (firstToken * s.numKv + kvHead) * DP;
+  const float scaleLog2 = scale * LOG2E;
+  const int stepsPerHead = s.tiles() - kTile;
+  const int steps = s.group() * stepsPerHead;
+
+  // Step j: query head kvHead·group + j / stepsPerHead, query tile kTile + j % stepsPerHead.
+  auto stage_step = [&](int j, int slot) {
+    const int head = kvHead * s.group() + j / stepsPerHead;
+    const int firstQuery = (kTile + j % stepsPerHead) * ROWS;
+    const long long qHead = (firstToken * s.numHeads + head) * DP;
+    stage_tile_async<DP, ROWS>(Qs + slot * tile_elements<DP>(), q + qHead, qStride, firstQuery, s.seqLen);
+    stage_tile_async<DP, ROWS>(dOs + slot * tile_elements<DP>(), dOut + qHead, qStride, firstQuery,
+                               s.seqLen);
+    if (threadIdx.x < ROWS) {
+      row_stats(lseLog2[slot * ROWS + threadIdx.x], dots[slot * ROWS + threadIdx.x], lse, rowDot,
+                firstToken, firstQuery + threadIdx.x, s.seqLen, s.numHeads, head);
+    }
+  };
+
+  stage_tile_async<DP, ROWS>(Ks, k + kvHeadOffset, kvStride, kTile * ROWS, s.seqLen);
+  stage_tile_async<DP, ROWS>(Vs, v + kvHeadOffset, kvStride, kTile * ROWS, s.seqLen);
+  stage_step(0, 0);
+  cp_async_commit();
+  float dk[DP / 8][4] = {};
+  float dv[DP / 8][4] = {};
+
+  for (int j = 0; j < steps; j++) {
+    const int slot = j & 1;
+    if (j + 1 < steps) {
+      stage_step(j + 1, slot ^ 1);
+    }
+    cp_async_commit();
+    cp_async_wait<1>();
+    __syncthreads();
+    const __nv_bfloat16* Q = Qs + slot * tile_elements<DP>();
+    const __nv_bfloat16* dO = dOs + slot * tile_elements<DP>();
+    const float* stepLse = lseLog2 + slot * ROWS;
+    const float* stepDots = dots + slot * ROWS;
+    const bool diagonal = j % stepsPerHead == 0;  // the query tile that holds these keys
+    // Transposed scores: rows are this warp's keys, columns the tile's queries.
+    float p[8][4];
+    float dp[8][4];
+    scores<DP>(p, Ks, warp * 16, Q, lane);
+    scores<DP>(dp, Vs, warp * 16, dO, lane);
+#pragma unroll
+    for (int half = 0; half < 2; half++) {
+      const int key = warp * 16 + lane / 4 + 8 * half;  // within the tile
+#pragma unroll
+      for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+          const int query = nt * 8 + (lane % 4) * 2 + e;  // within the tile
+          const int i = 2 * half + e;
+          float prob = exp2f(p[nt][i] * scaleLog2 - stepLse[query]);
+          if (diagonal && query < key) prob = 0.0f;
+          p[nt][i] = prob;
+          dp[nt][i] = prob * (dp[nt][i] - stepDots[query]);  // dSᵀ
+        }
+    }
+    accumulate_product<DP>(dv, p, dO, lane);
+    accumulate_product<DP>(dk, dp, Q, lane);
+    __syncthreads();
   }
   const float ones[2] = {1.0f, 1.0f};
   const float scales[2] = {scale, scale};
+  const long long kvOffset = firstToken * s.kvStride() + kvHead * s.headDim;
   store_rows<DP>(dK + kvOffset, s.kvStride(), kTile * ROWS, s.seqLen, s.headDim, dk, scales, warp,
                  lane);
   store_rows<DP>(dV + kvOffset, s.kvStride(), kTile * ROWS, s.seqLen, s.headDim, dv, ones, warp,
@@ -387,23 +441,27 @@ __device__ void backward_dkdv(const float* dOut, const float* q, const float* k,
 
 }  // namespace
 
-// One entry point per padded head width. Grids: forward and dq (query tiles, numHeads, batch),
-// dkdv (key tiles, numKv, batch); 128 threads; dynamic shared memory: forward 3 tiles, backward
-// 4 tiles + 2·64 floats (a tile is 64·(DP+8) bf16).
+// One entry point per padded head width. Operands q, k, v, dOut are packed bf16
+// ([tokens][heads][DP], pack_heads_bf16); out, lse, rowDot, dQ, dK, dV are the Backend's fp32
+// tensors. forward and dq: grid (query tiles of 128, numHeads, batch), 256 threads; dkdv: grid
+// (key tiles of 64, numKv, batch), 128 threads. Dynamic shared memory, in 64-row tiles of
+// 64·(DP+8) bf16: forward 6, dq 8, dkdv 6 tiles + 4·64 floats.
 #define ATTENTION_ENTRY_POINTS(DP)                                                                \
-  extern "C" __global__ void __launch_bounds__(THREADS) attention_forward_bf16_d##DP(             \
-      const float* q, const float* k, const float* v, float* out, float* lse, Shape s,            \
-      float scale) {                                                                              \
+  extern "C" __global__ void __launch_bounds__(256, 2) attention_forward_bf16_d##DP(              \
+      const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, float* out,         \
+      float* lse, Shape s, float scale) {                                                         \
     forward<DP>(q, k, v, out, lse, s, scale);                                                     \
   }                                                                                               \
-  extern "C" __global__ void __launch_bounds__(THREADS) attention_backward_dq_bf16_d##DP(         \
-      const float* dOut, const float* q, const float* k, const float* v, const float* lse,        \
-      const float* rowDot, float* dQ, Shape s, float scale) {                                     \
+  extern "C" __global__ void __launch_bounds__(256) attention_backward_dq_bf16_d##DP(             \
+      const __nv_bfloat16* dOut, const __nv_bfloat16* q, const __nv_bfloat16* k,                  \
+      const __nv_bfloat16* v, const float* lse, const float* rowDot, float* dQ, Shape s,          \
+      float scale) {                                                                              \
     backward_dq<DP>(dOut, q, k, v, lse, rowDot, dQ, s, scale);                                    \
   }                                                                                               \
-  extern "C" __global__ void __launch_bounds__(THREADS) attention_backward_dkdv_bf16_d##DP(       \
-      const float* dOut, const float* q, const float* k, const float* v, const float* lse,        \
-      const float* rowDot, float* dK, float* dV, Shape s, float scale) {                          \
+  extern "C" __global__ void __launch_bounds__(128) attention_backward_dkdv_bf16_d##DP(           \
+      const __nv_bfloat16* dOut, const __nv_bfloat16* q, const __nv_bfloat16* k,                  \
+      const __nv_bfloat16* v, const float* lse, const float* rowDot, float* dK, float* dV,        \
+      Shape s, float scale) {                                                                     \
     backward_dkdv<DP>(dOut, q, k, v, lse, rowDot, dK, dV, s, scale);                              \
   }
 

@@ -1,12 +1,14 @@
-// Hopper GEMM (sm_90a): the same contract as gemm_bf16_mma (C = [C +] A·Bᵀ, A [M][paddedK] and
+// Hopper GEMMs (sm_90a): the same contract as gemm_bf16_mma (C = [C +] A·Bᵀ, A [M][paddedK] and
 // B [N][paddedK] packed bf16, fp32 accumulation), on the warpgroup tensor-core instructions
 // (wgmma), which read both operands straight from shared memory.
 //
-// 128×256 tiles, k in steps of 64; 2 warpgroups each own 64 rows × 256 columns (one
-// m64n256k16 wgmma per k16 step, 128 fp32 accumulators per thread). Tiles arrive through a
-// 4-slot cp.async ring in the 128-byte-swizzled layout that the wgmma descriptors name: two
-// tiles are in flight while a third is multiplied. JCuda 12.6 has no cuTensorMapEncodeTiled, so
-// the bulk tensor copy engine (TMA) is not used.
+// Both kernels: 128×256 tiles, k in steps of 64; 2 consumer warpgroups each own 64 rows × 256
+// columns (one m64n256k16 wgmma per k16 step, 128 fp32 accumulators per thread); tiles arrive
+// through a 4-slot cp.async ring in the 128-byte-swizzled layout that the wgmma descriptors name.
+// gemm_bf16_wgmma: every thread both loads and multiplies, in lockstep (a block barrier per k
+// step). gemm_bf16_wgmma_ws: a third warpgroup only loads, and mbarriers hand slots back and
+// forth, so loading never waits for a barrier of the multiplying warps. JCuda 12.6 has no
+// cuTensorMapEncodeTiled, so the bulk tensor copy engine (TMA) is not used.
 #include "common.cuh"
 
 using namespace calibra;
@@ -75,13 +77,15 @@ __device__ __forceinline__ void fence_accumulators(float (&d)[128]) {
   }
 }
 
+// Copies one k tile of A (BM rows) and B (BN rows) into a stage; `thread` of `threads` loaders.
+template <int LOADERS>
 __device__ __forceinline__ void load_stage(const __nv_bfloat16* A, const __nv_bfloat16* B, int M,
                                            int N, int paddedK, int tileM, int tileN, int kTile,
-                                           uint32_t stage) {
+                                           uint32_t stage, int thread) {
   const int chunksA = BM * (BK / 8);
 #pragma unroll
-  for (int i = 0; i < STAGE_BYTES / 16 / THREADS; i++) {
-    const int chunk = threadIdx.x + i * THREADS;
+  for (int i = 0; i < STAGE_BYTES / 16 / LOADERS; i++) {
+    const int chunk = thread + i * LOADERS;
     const bool isA = chunk < chunksA;
     const int local = isA ? chunk : chunk - chunksA;
     const int row = local / (BK / 8);
@@ -94,69 +98,27 @@ __device__ __forceinline__ void load_stage(const __nv_bfloat16* A, const __nv_bf
   }
 }
 
-}  // namespace
-
-extern "C" __global__ void __launch_bounds__(THREADS, 1)
-    gemm_bf16_wgmma(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, int M, int N,
-                    int paddedK, int ldc, int accumulate) {
-  extern __shared__ __align__(1024) unsigned char shared[];
-  // The swizzle pattern repeats every 1024 bytes and the descriptors assume tiles start on it.
-  const uint32_t base = (shared_address(shared) + 1023) & ~1023u;
-
+// Block → (row tile, column tile): consecutive blocks walk down GROUP_M row tiles before moving
+// right, so the B tiles they share are still in L2.
+__device__ __forceinline__ void tile_of_block(int M, int N, int& tileM, int& tileN) {
   const int tilesM = (M + BM - 1) / BM;
   const int tilesN = (N + BN - 1) / BN;
   const int perGroup = GROUP_M * tilesN;
   const int group = blockIdx.x / perGroup;
   const int firstM = group * GROUP_M;
   const int groupRows = min(tilesM - firstM, GROUP_M);
-  const int tileM = firstM + (blockIdx.x % perGroup) % groupRows;
-  const int tileN = (blockIdx.x % perGroup) / groupRows;
-  const int warpgroup = threadIdx.x / 128;
+  tileM = firstM + (blockIdx.x % perGroup) % groupRows;
+  tileN = (blockIdx.x % perGroup) / groupRows;
+}
 
-  float d[128];
-#pragma unroll
-  for (int i = 0; i < 128; i++) d[i] = 0.0f;
-
-  const int kTiles = paddedK / BK;
-#pragma unroll
-  for (int s = 0; s < STAGES - 2; s++) {
-    if (s < kTiles) load_stage(A, B, M, N, paddedK, tileM, tileN, s, base + s * STAGE_BYTES);
-    cp_async_commit();
-  }
-
-  for (int kt = 0; kt < kTiles; kt++) {
-    cp_async_wait<STAGES - 3>();  // tile kt has landed (this thread's part of it)
-    // cp.async writes through the generic proxy; wgmma reads through the async proxy.
-    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-    __syncthreads();
-    // Refill the slot of tile kt − 2: both warpgroups waited for its wgmma before this barrier.
-    const int next = kt + STAGES - 2;
-    if (next < kTiles) {
-      load_stage(A, B, M, N, paddedK, tileM, tileN, next, base + (next % STAGES) * STAGE_BYTES);
-    }
-    cp_async_commit();
-
-    const uint32_t stageA = base + (kt % STAGES) * STAGE_BYTES + warpgroup * 64 * 128;
-    const uint32_t stageB = base + (kt % STAGES) * STAGE_BYTES + A_BYTES;
-    fence_accumulators(d);
-    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
-#pragma unroll
-    for (int ks = 0; ks < BK / 16; ks++) {
-      wgmma_m64n256k16(d, descriptor(stageA + ks * 32), descriptor(stageB + ks * 32));
-    }
-    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-    asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
-    fence_accumulators(d);
-  }
-  asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
-  fence_accumulators(d);
-  cp_async_wait<0>();
-
-  // Accumulator layout: warp w of the warpgroup holds rows 16w … 16w+15; for column block j
-  // (8 wide) d[4j], d[4j+1] are row lane/4, columns 2·(lane%4) and +1, and d[4j+2], d[4j+3] the
-  // same columns 8 rows further down.
+// Writes (or adds) a consumer warpgroup's 64×256 accumulators. Layout: warp w of the warpgroup
+// holds rows 16w … 16w+15; for column block j (8 wide) d[4j], d[4j+1] are row lane/4, columns
+// 2·(lane%4) and +1, and d[4j+2], d[4j+3] the same columns 8 rows further down.
+__device__ __forceinline__ void store_accumulators(const float (&d)[128], float* C, int M, int N,
+                                                   int ldc, int accumulate, int tileM, int tileN,
+                                                   int consumer) {
   const int lane = threadIdx.x % 32;
-  const int rowBase = tileM * BM + warpgroup * 64 + ((threadIdx.x % 128) / 32) * 16 + lane / 4;
+  const int rowBase = tileM * BM + consumer * 64 + ((threadIdx.x % 128) / 32) * 16 + lane / 4;
   const bool pairs = (ldc % 2) == 0;
 #pragma unroll
   for (int half = 0; half < 2; half++) {
@@ -181,5 +143,186 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1)
         if (col + 1 < N) out[col + 1] = accumulate ? out[col + 1] + v1 : v1;
       }
     }
+  }
+}
+
+// d += the 64×256 product of one stage: 4 wgmma k16 steps, committed as one group.
+__device__ __forceinline__ void multiply_stage(float (&d)[128], uint32_t stageA, uint32_t stageB) {
+  fence_accumulators(d);
+  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+  for (int ks = 0; ks < BK / 16; ks++) {
+    wgmma_m64n256k16(d, descriptor(stageA + ks * 32), descriptor(stageB + ks * 32));
+  }
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+
+// The loader warpgroup's share of one stage: loader t copies chunk t % 8 of rows t / 8 + 16·i of
+// the A and the B tile. Rolled loops keep the loaders within the few registers they keep.
+__device__ __forceinline__ void load_stage_by_loaders(const __nv_bfloat16* A, const __nv_bfloat16* B,
+                                                      int M, int N, int paddedK, int tileM,
+                                                      int tileN, int kTile, uint32_t stage) {
+  const int column = threadIdx.x % 8;
+  const int firstRow = threadIdx.x / 8;
+  const long long k = (long long)kTile * BK + column * 8;
+#pragma unroll 2
+  for (int row = firstRow; row < BM; row += 16) {
+    const int globalRow = tileM * BM + row;
+    const bool valid = globalRow < M;
+    cp_async_16(stage + swizzle_128(row, column), A + (valid ? globalRow : 0) * (long long)paddedK + k,
+                valid);
+  }
+#pragma unroll 2
+  for (int row = firstRow; row < BN; row += 16) {
+    const int globalRow = tileN * BN + row;
+    const bool valid = globalRow < N;
+    cp_async_16(stage + A_BYTES + swizzle_128(row, column),
+                B + (valid ? globalRow : 0) * (long long)paddedK + k, valid);
+  }
+}
+
+__device__ __forceinline__ void mbarrier_init(uint32_t barrier, int count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(barrier), "r"(count));
+}
+
+__device__ __forceinline__ bool mbarrier_try_wait(uint32_t barrier, int parity) {
+  uint32_t complete;
+  asm volatile(
+      "{\n"
+      ".reg .pred complete;\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 complete, [%1], %2;\n"
+      "selp.u32 %0, 1, 0, complete;\n"
+      "}\n"
+      : "=r"(complete)
+      : "r"(barrier), "r"(parity)
+      : "memory");
+  return complete != 0;
+}
+
+// Waits until the barrier's phase of parity `parity` has completed. A wait of many seconds can
+// only be a protocol bug: trapping turns it into a launch error instead of a hung GPU.
+__device__ __forceinline__ void mbarrier_wait(uint32_t barrier, int parity) {
+  if (mbarrier_try_wait(barrier, parity)) return;
+  const long long start = clock64();
+  while (!mbarrier_try_wait(barrier, parity)) {
+    if (clock64() - start > (1LL << 34)) {
+      asm volatile("trap;\n");
+    }
+  }
+}
+
+__device__ __forceinline__ void mbarrier_arrive(uint32_t barrier) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(barrier) : "memory");
+}
+
+}  // namespace
+
+extern "C" __global__ void __launch_bounds__(THREADS, 1)
+    gemm_bf16_wgmma(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, int M, int N,
+                    int paddedK, int ldc, int accumulate) {
+  extern __shared__ __align__(1024) unsigned char shared[];
+  // The swizzle pattern repeats every 1024 bytes and the descriptors assume tiles start on it.
+  const uint32_t base = (shared_address(shared) + 1023) & ~1023u;
+
+  int tileM;
+  int tileN;
+  tile_of_block(M, N, tileM, tileN);
+  const int warpgroup = threadIdx.x / 128;
+
+  float d[128];
+#pragma unroll
+  for (int i = 0; i < 128; i++) d[i] = 0.0f;
+
+  const int kTiles = paddedK / BK;
+#pragma unroll
+  for (int s = 0; s < STAGES - 2; s++) {
+    if (s < kTiles) load_stage<THREADS>(A, B, M, N, paddedK, tileM, tileN, s, base + s * STAGE_BYTES, threadIdx.x);
+    cp_async_commit();
+  }
+
+  for (int kt = 0; kt < kTiles; kt++) {
+    cp_async_wait<STAGES - 3>();  // tile kt has landed (this thread's part of it)
+    // cp.async writes through the generic proxy; wgmma reads through the async proxy.
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    __syncthreads();
+    // Refill the slot of tile kt − 2: both warpgroups waited for its wgmma before this barrier.
+    const int next = kt + STAGES - 2;
+    if (next < kTiles) {
+      load_stage<THREADS>(A, B, M, N, paddedK, tileM, tileN, next, base + (next % STAGES) * STAGE_BYTES,
+                          threadIdx.x);
+    }
+    cp_async_commit();
+
+    const uint32_t stage = base + (kt % STAGES) * STAGE_BYTES;
+    multiply_stage(d, stage + warpgroup * 64 * 128, stage + A_BYTES);
+    asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
+    fence_accumulators(d);
+  }
+  asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+  fence_accumulators(d);
+  cp_async_wait<0>();
+
+  store_accumulators(d, C, M, N, ldc, accumulate, tileM, tileN, warpgroup);
+}
+
+// The warp-specialized kernel: warpgroup 0 loads, warpgroups 1 and 2 multiply. Per slot, a "full"
+// mbarrier completes when the 128 loaders' copies have landed (cp.async.mbarrier.arrive), and an
+// "empty" one when the 256 consumer threads are done reading it (their wgmma group has completed).
+// The loaders give most of their registers to the consumers (setmaxnreg).
+extern "C" __global__ void __launch_bounds__(3 * 128, 1)
+    gemm_bf16_wgmma_ws(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, int M, int N,
+                       int paddedK, int ldc, int accumulate) {
+  extern __shared__ __align__(1024) unsigned char shared[];
+  const uint32_t base = (shared_address(shared) + 1023) & ~1023u;
+  const uint32_t full = base + STAGES * STAGE_BYTES;  // STAGES mbarriers of 8 bytes
+  const uint32_t empty = full + STAGES * 8;
+  int tileM;
+  int tileN;
+  tile_of_block(M, N, tileM, tileN);
+  const int kTiles = paddedK / BK;
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < STAGES; s++) {
+      mbarrier_init(full + 8 * s, 128);
+      mbarrier_init(empty + 8 * s, 256);
+    }
+  }
+  __syncthreads();
+
+  if (threadIdx.x < 128) {
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
+    for (int kt = 0; kt < kTiles; kt++) {
+      const int slot = kt % STAGES;
+      if (kt >= STAGES) {
+        mbarrier_wait(empty + 8 * slot, (kt / STAGES - 1) & 1);  // tile kt − STAGES consumed
+      }
+      load_stage_by_loaders(A, B, M, N, paddedK, tileM, tileN, kt, base + slot * STAGE_BYTES);
+      // Counts as this thread's arrival once its copies have landed (.noinc: the 128 arrivals
+      // are the barrier's expected count).
+      asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(full + 8 * slot)
+                   : "memory");
+    }
+    cp_async_wait<0>();
+  } else {
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
+    const int consumer = threadIdx.x / 128 - 1;
+    float d[128];
+#pragma unroll
+    for (int i = 0; i < 128; i++) d[i] = 0.0f;
+    for (int kt = 0; kt < kTiles; kt++) {
+      const int slot = kt % STAGES;
+      mbarrier_wait(full + 8 * slot, (kt / STAGES) & 1);
+      // The copies wrote through the generic proxy; wgmma reads through the async proxy.
+      asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+      const uint32_t stage = base + slot * STAGE_BYTES;
+      multiply_stage(d, stage + consumer * 64 * 128, stage + A_BYTES);
+      asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
+      fence_accumulators(d);
+      if (kt > 0) {  // every consumer thread: a one-lane branch here would serialize the wgmmas
+        mbarrier_arrive(empty + 8 * ((kt - 1) % STAGES));  // tile kt − 1's wgmma has completed
+      }
+    }
+    asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+    fence_accumulators(d);
+    store_accumulators(d, C, M, N, ldc, accumulate, tileM, tileN, consumer);
   }
 }

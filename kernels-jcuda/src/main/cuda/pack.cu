@@ -59,3 +59,28 @@ extern "C" __global__ void pack_bf16_transposed(const float* src, int rows, int 
     }
   }
 }
+
+// The attention operand layout: src [tokens][heads·headDim] fp32 → dst [tokens][heads][paddedDim]
+// bf16, zero past headDim. Every head row then starts on a 16-byte boundary, so the attention
+// kernels stage tiles with cp.async whatever the head width. One thread writes 8 values.
+extern "C" __global__ void pack_heads_bf16(const float* src, long long tokens, int heads,
+                                           int headDim, __nv_bfloat16* dst, int paddedDim) {
+  const int chunksPerHead = paddedDim / 8;
+  const long long chunks = tokens * heads * chunksPerHead;
+  for (long long i = first_index(); i < chunks; i += grid_stride()) {
+    const long long row = i / chunksPerHead;  // token · heads + head
+    const int d = (int)(i % chunksPerHead) * 8;
+    const float* in = src + row * headDim + d;
+    float v[8];
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+      v[j] = d + j < headDim ? in[j] : 0.0f;
+    }
+    uint4 packed;
+    packed.x = pack_bf16x2(v[0], v[1]);
+    packed.y = pack_bf16x2(v[2], v[3]);
+    packed.z = pack_bf16x2(v[4], v[5]);
+    packed.w = pack_bf16x2(v[6], v[7]);
+    *reinterpret_cast<uint4*>(dst + row * paddedDim + d) = packed;
+  }
+}

@@ -11,17 +11,20 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.OptionalDouble;
 
 /**
  * Entry {@code cuda}: the GPU backend on the work of LLaMA-7B decoder blocks, next to PyTorch on
  * the same GPU. GEMM TFLOP/s for the products of a block at 8192 tokens (torch.matmul in bf16,
- * i.e. cuBLAS, against our tensor-core kernel alone and against the backend's whole matmul with
- * its fp32→bf16 packing), and the time of one training step of a 2-block window on 4 × 2048
- * tokens (PyTorch: bf16 autocast with SDPA attention), with a per-kernel breakdown.
+ * i.e. cuBLAS, against each of our tensor-core kernels alone and against the backend's whole
+ * matmul, its fp32→bf16 packing included, with the kernel it chooses), and the time of one
+ * training step of a 2-block window on 4 × 2048 tokens (PyTorch: bf16 autocast with SDPA
+ * attention), with a per-kernel breakdown.
  *
  * <pre>
  *   CudaBenchmark [--workload bench/cuda/workload.json] [--torch torch.json] [--steps 10]
+ *                 [--kernels mma,wgmma,wgmma-ws]
  * </pre>
  * The torch file is what bench/cuda/torch_reference.py wrote in the same run on the same GPU;
  * without it the PyTorch columns say n/a. Needs a GPU.
@@ -30,9 +33,17 @@ public final class CudaBenchmark {
 
   private static final String ENTRY = "cuda";
 
-  record GemmRow(String name, String form, int m, int n, int k, String kernel,
-      Double torchTflops, double kernelTflops, double matmulTflops, double kernelMs, double packMs,
-      double matmulMs, Double kernelOverTorch, Double matmulOverTorch) {}
+  /** One kernel on one product: the kernel alone, and the backend's matmul forced onto it. */
+  record KernelRow(String choice, String kernel, double kernelTflops, double kernelMs,
+      double packMs, double matmulMs) {}
+
+  /**
+   * One product: each kernel, the best kernel and the backend's own choice ("auto"), next to
+   * torch.matmul.
+   */
+  record GemmRow(String name, String form, int m, int n, int k, Double torchTflops,
+      List<KernelRow> kernels, String bestKernel, double bestKernelTflops, Double bestKernelOverTorch,
+      String autoKernel, double matmulTflops, Double matmulOverTorch) {}
 
   record KernelShare(String kernel, long launches, double milliseconds, double percent) {}
 
@@ -49,31 +60,30 @@ public final class CudaBenchmark {
     Path workloadFile = Path.of("bench/cuda/workload.json");
     TorchReference torch = TorchReference.none();
     int steps = 10;
+    List<String> kernels = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--workload" -> workloadFile = Path.of(args[++i]);
         case "--torch" -> torch = TorchReference.read(Path.of(args[++i]));
         case "--steps" -> steps = Integer.parseInt(args[++i]);
+        case "--kernels" -> kernels = List.of(args[++i].split(","));
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + " (usage: [--workload FILE] [--torch FILE] [--steps N])");
+            + " (usage: [--workload FILE] [--torch FILE] [--steps N] [--kernels LIST])");
       }
     }
     Workload workload = Workload.read(workloadFile);
     try (CudaBackend gpu = CudaBackend.open(CudaOptions.defaults())) {
       System.out.println("GPU backend: " + gpu.description());
       System.out.println("PyTorch reference: " + torch.version() + " on " + torch.device());
+      List<String> choices = new ArrayList<>(List.of("auto"));
+      if (kernels != null) {
+        choices.addAll(kernels);
+      } else {
+        choices.addAll(gpu.device().isHopper() ? List.of("mma", "wgmma", "wgmma-ws") : List.of("mma"));
+      }
       List<GemmRow> rows = new ArrayList<>();
       for (Workload.Gemm g : workload.gemm()) {
-        GemmTiming.Measured t = GemmTiming.run(gpu, g);
-        OptionalDouble reference = torch.gemmTflops(g.name());
-        double kernelTflops = g.flops() / t.kernelSeconds() / 1e12;
-        double matmulTflops = g.flops() / t.matmulSeconds() / 1e12;
-        rows.add(new GemmRow(g.name(), g.form(), g.m(), g.n(), g.k(), t.kernel(),
-            boxed(reference), kernelTflops, matmulTflops, t.kernelSeconds() * 1e3,
-            t.packSeconds() * 1e3, t.matmulSeconds() * 1e3,
-            reference.isPresent() ? kernelTflops / reference.getAsDouble() : null,
-            reference.isPresent() ? matmulTflops / reference.getAsDouble() : null));
-        System.out.printf(Locale.ROOT, "measured %s: matmul %.3f ms%n", g.name(), t.matmulSeconds() * 1e3);
+        rows.add(gemmRow(g, GemmTiming.run(gpu, g, choices), torch.gemmTflops(g.name())));
       }
       WindowTiming.Measured w = WindowTiming.run(gpu, workload.window(), steps);
       OptionalDouble torchMs = torch.windowMilliseconds();
@@ -94,15 +104,47 @@ public final class CudaBenchmark {
     }
   }
 
+  private static GemmRow gemmRow(Workload.Gemm g, Map<String, GemmTiming.Measured> measured,
+      OptionalDouble reference) {
+    List<KernelRow> kernels = new ArrayList<>();
+    KernelRow best = null;
+    for (Map.Entry<String, GemmTiming.Measured> e : measured.entrySet()) {
+      GemmTiming.Measured t = e.getValue();
+      KernelRow row = new KernelRow(e.getKey(), t.kernel(), g.flops() / t.kernelSeconds() / 1e12,
+          t.kernelSeconds() * 1e3, t.packSeconds() * 1e3, t.matmulSeconds() * 1e3);
+      kernels.add(row);
+      if (!e.getKey().equals("auto") && (best == null || row.kernelTflops() > best.kernelTflops())) {
+        best = row;
+      }
+    }
+    GemmTiming.Measured auto = measured.get("auto");
+    double matmulTflops = g.flops() / auto.matmulSeconds() / 1e12;
+    Double torch = boxed(reference);
+    return new GemmRow(g.name(), g.form(), g.m(), g.n(), g.k(), torch, kernels, best.kernel(),
+        best.kernelTflops(), torch == null ? null : best.kernelTflops() / torch, auto.kernel(),
+        matmulTflops, torch == null ? null : matmulTflops / torch);
+  }
+
   private static void print(List<GemmRow> rows, WindowResult window) {
-    System.out.println("\nGEMM, TFLOP/s (torch: torch.matmul bf16 = cuBLAS; kernel: our tensor-core kernel "
-        + "on packed bf16; matmul: our whole fp32→fp32 matmul incl. packing)");
-    Table gemm = new Table("product", "form", "m", "n", "k", "torch", "kernel", "matmul",
-        "kernel/torch", "matmul/torch", "kernel used");
+    System.out.println("\nGEMM, TFLOP/s. torch: torch.matmul bf16 (cuBLAS). Kernel columns: our tensor-core "
+        + "kernel alone on packed bf16. matmul: our whole fp32→fp32 matmul, packing included, on the "
+        + "kernel the backend chose (auto).");
+    List<String> choices = rows.get(0).kernels().stream().map(KernelRow::choice)
+        .filter(c -> !c.equals("auto")).toList();
+    List<String> headers = new ArrayList<>(List.of("product", "form", "m", "n", "k", "torch"));
+    headers.addAll(choices);
+    headers.addAll(List.of("best/torch", "matmul", "matmul/torch", "auto kernel"));
+    Table gemm = new Table(headers.toArray(String[]::new));
     for (GemmRow r : rows) {
-      gemm.row(r.name(), r.form(), r.m(), r.n(), r.k(), format(r.torchTflops(), "%.0f"),
-          format(r.kernelTflops(), "%.0f"), format(r.matmulTflops(), "%.0f"),
-          percent(r.kernelOverTorch()), percent(r.matmulOverTorch()), r.kernel());
+      List<Object> cells = new ArrayList<>(List.of(r.name(), r.form(), r.m(), r.n(), r.k(),
+          format(r.torchTflops(), "%.0f")));
+      for (String choice : choices) {
+        r.kernels().stream().filter(k -> k.choice().equals(choice)).findFirst()
+            .ifPresent(k -> cells.add(format(k.kernelTflops(), "%.0f")));
+      }
+      cells.addAll(List.of(percent(r.bestKernelOverTorch()), format(r.matmulTflops(), "%.0f"),
+          percent(r.matmulOverTorch()), r.autoKernel()));
+      gemm.row(cells.toArray());
     }
     gemm.print(System.out);
 

@@ -5,15 +5,19 @@ import dev.calibra.model.backend.AttentionShape;
 /**
  * Causal attention forward and backward. bf16 precision with heads up to 128 wide runs the
  * tensor-core kernels (attention_tensor_cores.cu) instantiated for the head width rounded up to
- * 16, 32, 64 or 128; fp32 precision, and wider heads, run the fp32 kernels
- * (attention_exact.cu). Neither stores a T×T matrix.
+ * 16, 32, 64 or 128, on operands first packed to bf16 per head; fp32 precision, and wider heads,
+ * run the fp32 kernels (attention_exact.cu). Neither stores a T×T matrix.
  */
 final class Attention {
 
   /** The widest head the fp32 kernels take: 8 values per lane of a warp. */
   static final int MAX_HEAD_DIM = 256;
   private static final int TENSOR_CORE_MAX_HEAD_DIM = 128;
-  private static final int ROWS = 64;
+  /** Rows of a staged tile, and keys per block of the dK/dV kernel. */
+  private static final int KEY_ROWS = 64;
+  /** Queries per block of the forward and dQ kernels. */
+  private static final int QUERY_ROWS = 128;
+  /** Threads per block of the fp32 kernels: 4 warps, one (row, head) each. */
   private static final int THREADS = 128;
   private static final int WARPS_PER_BLOCK = THREADS / 32;
 
@@ -28,9 +32,15 @@ final class Attention {
     requireSupported(shape);
     int padded = tensorCoreWidth(shape);
     if (padded > 0) {
-      backend.kernel("attention_forward_bf16_d" + padded).grid(tiles(shape), shape.numHeads(), shape.batch())
-          .block(THREADS, 1, 1).sharedBytes(tileBytes(padded) * 3)
-          .arg(q).arg(k).arg(v).arg(out).arg(logSumExp).struct(fields(shape)).arg(shape.scale()).run();
+      DeviceBlock qb = packHeads(q, shape.numHeads(), shape, padded);
+      DeviceBlock kb = packHeads(k, shape.numKeyValueHeads(), shape, padded);
+      DeviceBlock vb = packHeads(v, shape.numKeyValueHeads(), shape, padded);
+      backend.kernel("attention_forward_bf16_d" + padded)
+          .grid(tiles(shape, QUERY_ROWS), shape.numHeads(), shape.batch()).block(256, 1, 1)
+          .sharedBytes(tileBytes(padded) * 6)
+          .arg(qb).arg(kb).arg(vb).arg(out).arg(logSumExp).struct(fields(shape)).arg(shape.scale())
+          .run();
+      release(qb, kb, vb);
     } else {
       backend.kernel("attention_forward_f32").grid(warpBlocks((long) shape.tokens() * shape.numHeads()), 1, 1)
           .block(THREADS, 1, 1)
@@ -49,16 +59,21 @@ final class Attention {
         .arg(rowDot).run();
     int padded = tensorCoreWidth(shape);
     if (padded > 0) {
-      int shared = tileBytes(padded) * 4 + 2 * ROWS * Float.BYTES;
+      DeviceBlock gb = packHeads(dOut, shape.numHeads(), shape, padded);
+      DeviceBlock qb = packHeads(q, shape.numHeads(), shape, padded);
+      DeviceBlock kb = packHeads(k, shape.numKeyValueHeads(), shape, padded);
+      DeviceBlock vb = packHeads(v, shape.numKeyValueHeads(), shape, padded);
       backend.kernel("attention_backward_dq_bf16_d" + padded)
-          .grid(tiles(shape), shape.numHeads(), shape.batch()).block(THREADS, 1, 1).sharedBytes(shared)
-          .arg(dOut).arg(q).arg(k).arg(v).arg(logSumExp).arg(rowDot).arg(dQ)
+          .grid(tiles(shape, QUERY_ROWS), shape.numHeads(), shape.batch()).block(256, 1, 1)
+          .sharedBytes(tileBytes(padded) * 8)
+          .arg(gb).arg(qb).arg(kb).arg(vb).arg(logSumExp).arg(rowDot).arg(dQ)
           .struct(fields(shape)).arg(shape.scale()).run();
       backend.kernel("attention_backward_dkdv_bf16_d" + padded)
-          .grid(tiles(shape), shape.numKeyValueHeads(), shape.batch()).block(THREADS, 1, 1)
-          .sharedBytes(shared)
-          .arg(dOut).arg(q).arg(k).arg(v).arg(logSumExp).arg(rowDot).arg(dK).arg(dV)
+          .grid(tiles(shape, KEY_ROWS), shape.numKeyValueHeads(), shape.batch()).block(128, 1, 1)
+          .sharedBytes(tileBytes(padded) * 6 + 4 * KEY_ROWS * Float.BYTES)
+          .arg(gb).arg(qb).arg(kb).arg(vb).arg(logSumExp).arg(rowDot).arg(dK).arg(dV)
           .struct(fields(shape)).arg(shape.scale()).run();
+      release(gb, qb, kb, vb);
     } else {
       backend.kernel("attention_backward_dq_f32").grid(warpBlocks(rows), 1, 1).block(THREADS, 1, 1)
           .arg(dOut).arg(q).arg(k).arg(v).arg(logSumExp).arg(rowDot).arg(dQ)
@@ -69,6 +84,21 @@ final class Attention {
           .struct(fields(shape)).arg(shape.scale()).run();
     }
     backend.release(rowDot);
+  }
+
+  /** The tensor-core kernels' operand: [tokens][heads][padded] bf16, zero past the head width. */
+  private DeviceBlock packHeads(CudaTensor x, int heads, AttentionShape shape, int padded) {
+    long rows = (long) shape.tokens() * heads;
+    DeviceBlock packed = backend.scratch(rows * padded * 2);
+    backend.kernel("pack_heads_bf16").gridFor(rows * padded / 8).arg(x).arg((long) shape.tokens())
+        .arg(heads).arg(shape.headDim()).arg(packed).arg(padded).run();
+    return packed;
+  }
+
+  private void release(DeviceBlock... blocks) {
+    for (DeviceBlock block : blocks) {
+      backend.release(block);
+    }
   }
 
   private static void requireSupported(AttentionShape shape) {
@@ -96,11 +126,11 @@ final class Attention {
 
   /** Bytes of one staged 64-row bf16 tile, rows padded by 8 values (see the .cu file). */
   private static int tileBytes(int padded) {
-    return ROWS * (padded + 8) * 2;
+    return KEY_ROWS * (padded + 8) * 2;
   }
 
-  private static int tiles(AttentionShape shape) {
-    return (shape.seqLen() + ROWS - 1) / ROWS;
+  private static int tiles(AttentionShape shape, int rowsPerBlock) {
+    return (shape.seqLen() + rowsPerBlock - 1) / rowsPerBlock;
   }
 
   private static int warpBlocks(long warps) {

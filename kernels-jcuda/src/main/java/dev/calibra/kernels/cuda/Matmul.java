@@ -2,35 +2,69 @@ package dev.calibra.kernels.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 
+import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Matrix products c = [c +] op(a)·op(b) on the GPU, for all four transpose forms.
  *
  * <p>bf16 path: both operands are first packed (pack.cu) into bf16 matrices whose rows run along
  * k, zero-padded to a multiple of 64; op(a) gives [m][k'] and op(b)ᵀ gives [n][k']. One tensor-core
- * kernel then serves every form and every size: gemm_bf16_wgmma on Hopper when the product fills
- * the GPU with its 128×256 tiles (and passed its start-up check, {@link WgmmaCheck}), otherwise
- * gemm_bf16_mma (mma.sync, sm_80+). The packing costs one read of each fp32 operand and one write
- * of half its size. fp32 path: gemm_f32 reads the operands in place through strides.
+ * kernel then serves every form and every size: on Hopper, when a product fills the GPU with
+ * 128×256 tiles, the first wgmma kernel that passed its start-up check ({@link WgmmaCheck}),
+ * otherwise gemm_bf16_mma (mma.sync, sm_80+). The packing costs one read of each fp32 operand and
+ * one write of half its size. fp32 path: gemm_f32 reads the operands in place through strides.
+ *
+ * <p>{@code -Dcalibra.cuda.gemm=mma|wgmma|wgmma-ws} forces one bf16 kernel for every product
+ * (to compare them, or to avoid one); {@code auto}, the default, chooses as above.
  */
 final class Matmul {
 
-  /** The kernels a product can run on. */
-  enum Kernel { WGMMA, MMA, FP32 }
+  /** The kernels a product can run on; the Hopper ones in order of preference. */
+  enum Kernel {
+    WGMMA_WS("gemm_bf16_wgmma_ws", "wgmma-ws", 384, 128, 256, 4 * (128 + 256) * 64 * 2 + 64 + 1024),
+    WGMMA("gemm_bf16_wgmma", "wgmma", 256, 128, 256, 4 * (128 + 256) * 64 * 2 + 1024),
+    MMA("gemm_bf16_mma", "mma", 256, 128, 128, 4 * (128 + 128) * 64 * 2),
+    FP32("gemm_f32", "fp32", 256, 64, 64, 0);
+
+    final String function;
+    final String label;
+    final int threads;
+    final int tileM;
+    final int tileN;
+    final int sharedBytes;
+
+    Kernel(String function, String label, int threads, int tileM, int tileN, int sharedBytes) {
+      this.function = function;
+      this.label = label;
+      this.threads = threads;
+      this.tileM = tileM;
+      this.tileN = tileN;
+      this.sharedBytes = sharedBytes;
+    }
+
+    boolean hopper() {
+      return this == WGMMA_WS || this == WGMMA;
+    }
+
+    static Kernel byLabel(String label) {
+      for (Kernel k : values()) {
+        if (k.label.equals(label) && k != FP32) {
+          return k;
+        }
+      }
+      throw new IllegalArgumentException("calibra.cuda.gemm must be auto, mma, wgmma or wgmma-ws, got '"
+          + label + "'");
+    }
+  }
 
   /** The k step of the tensor-core kernels; packed operands are padded to a multiple of it. */
   private static final int K_STEP = 64;
-  private static final int MMA_TILE_M = 128;
-  private static final int MMA_TILE_N = 128;
-  private static final int MMA_SHARED_BYTES = 4 * (128 + 128) * 64 * 2;
-  private static final int WGMMA_TILE_M = 128;
-  private static final int WGMMA_TILE_N = 256;
-  private static final int WGMMA_SHARED_BYTES = 4 * (128 + 256) * 64 * 2 + 1024;
-  private static final int FP32_TILE = 64;
 
   private final CudaBackend backend;
-  private WgmmaCheck.Result wgmma;
+  private final Map<Kernel, WgmmaCheck.Result> checks = new EnumMap<>(Kernel.class);
 
   Matmul(CudaBackend backend) {
     this.backend = backend;
@@ -41,27 +75,35 @@ final class Matmul {
     if (backend.precision() == MatmulPrecision.FP32) {
       return Kernel.FP32;
     }
-    long wgmmaTiles = (long) ceilDiv(m, WGMMA_TILE_M) * ceilDiv(n, WGMMA_TILE_N);
-    if (wgmmaTiles >= backend.device().multiprocessors() && wgmmaCheck().passed()) {
-      return Kernel.WGMMA;
+    String forced = System.getProperty("calibra.cuda.gemm", "auto");
+    if (!forced.equals("auto")) {
+      return Kernel.byLabel(forced);
+    }
+    long hopperTiles = (long) ceilDiv(m, Kernel.WGMMA.tileM) * ceilDiv(n, Kernel.WGMMA.tileN);
+    if (hopperTiles >= backend.device().multiprocessors()) {
+      for (Kernel kernel : List.of(Kernel.WGMMA_WS, Kernel.WGMMA)) {
+        if (check(kernel).passed()) {
+          return kernel;
+        }
+      }
     }
     return Kernel.MMA;
   }
 
-  /** Runs the Hopper kernel's check on first use; its outcome holds for the backend's life. */
-  WgmmaCheck.Result wgmmaCheck() {
-    if (wgmma == null) {
-      wgmma = WgmmaCheck.run(backend, this);
-    }
-    return wgmma;
+  /** Runs a Hopper kernel's check on first use; its outcome holds for the backend's life. */
+  WgmmaCheck.Result check(Kernel kernel) {
+    return checks.computeIfAbsent(kernel, k -> WgmmaCheck.run(backend, this, k));
   }
 
   String describe() {
     if (backend.precision() == MatmulPrecision.FP32) {
       return "fp32 on the CUDA cores";
     }
-    return String.format(Locale.ROOT, "bf16 on the tensor cores (mma.sync; wgmma: %s)",
-        wgmmaCheck().note());
+    StringBuilder text = new StringBuilder("bf16 on the tensor cores: mma.sync");
+    for (Kernel kernel : List.of(Kernel.WGMMA_WS, Kernel.WGMMA)) {
+      text.append(String.format(Locale.ROOT, "; %s %s", kernel.label, check(kernel).note()));
+    }
+    return text.toString();
   }
 
   void multiply(Kernel kernel, CudaTensor a, boolean transposeA, CudaTensor b, boolean transposeB,
@@ -86,12 +128,9 @@ final class Matmul {
     int paddedK = ceilDiv(k, K_STEP) * K_STEP;
     DeviceBlock packedA = pack(a, transposeA, m, k, paddedK);
     DeviceBlock packedB = pack(b, !transposeB, n, k, paddedK);
-    boolean hopper = kernel == Kernel.WGMMA;
-    int tiles = hopper
-        ? ceilDiv(m, WGMMA_TILE_M) * ceilDiv(n, WGMMA_TILE_N)
-        : ceilDiv(m, MMA_TILE_M) * ceilDiv(n, MMA_TILE_N);
-    backend.kernel(hopper ? "gemm_bf16_wgmma" : "gemm_bf16_mma").grid(tiles, 1, 1).block(256, 1, 1)
-        .sharedBytes(hopper ? WGMMA_SHARED_BYTES : MMA_SHARED_BYTES)
+    int tiles = ceilDiv(m, kernel.tileM) * ceilDiv(n, kernel.tileN);
+    backend.kernel(kernel.function).grid(tiles, 1, 1).block(kernel.threads, 1, 1)
+        .sharedBytes(kernel.sharedBytes)
         .arg(packedA).arg(packedB).arg(c).arg(m).arg(n).arg(paddedK).arg(n).arg(accumulate ? 1 : 0)
         .run();
     backend.release(packedA);
@@ -121,7 +160,8 @@ final class Matmul {
     long aColStride = transposeA ? a.cols() : 1;
     long bRowStride = transposeB ? 1 : b.cols();
     long bColStride = transposeB ? b.cols() : 1;
-    backend.kernel("gemm_f32").grid(ceilDiv(n, FP32_TILE), ceilDiv(m, FP32_TILE), 1).block(256, 1, 1)
+    backend.kernel(Kernel.FP32.function).grid(ceilDiv(n, Kernel.FP32.tileN), ceilDiv(m, Kernel.FP32.tileM), 1)
+        .block(Kernel.FP32.threads, 1, 1)
         .arg(a).arg(aRowStride).arg(aColStride).arg(b).arg(bRowStride).arg(bColStride).arg(c)
         .arg(m).arg(n).arg(k).arg(n).arg(accumulate ? 1 : 0).run();
   }

@@ -4,30 +4,27 @@ import java.util.Locale;
 import java.util.Random;
 
 /**
- * Decides whether the Hopper GEMM (gemm_bf16_wgmma) may be used: on a compute capability 9.0
- * device it must reproduce the mma.sync kernel on a product with ragged edges. Both sum the same
- * bf16 products in fp32, in different orders, so they agree to about 1e-6 relative; a layout or
- * descriptor mistake gives errors of order 1. A failed check leaves the backend on mma.sync,
- * slower but right. {@code -Dcalibra.cuda.wgmma=off} skips the Hopper kernel altogether.
+ * Decides whether a Hopper GEMM kernel may be chosen: on a compute capability 9.0 device it must
+ * reproduce the mma.sync kernel on a product with ragged edges. Both sum the same bf16 products
+ * in fp32, in different orders, so they agree to about 1e-6 relative; a layout, descriptor or
+ * synchronisation mistake gives errors of order 1. A kernel that fails is not chosen: slower, but
+ * right.
  */
 final class WgmmaCheck {
 
-  /** @param note why the kernel is or is not used, for {@link CudaBackend#description()} */
+  /** @param note whether the kernel may be used and why, for {@link CudaBackend#description()} */
   record Result(boolean passed, String note) {}
 
   private static final double TOLERANCE = 1e-4;
 
   private WgmmaCheck() {}
 
-  static Result run(CudaBackend backend, Matmul matmul) {
-    if ("off".equals(System.getProperty("calibra.cuda.wgmma"))) {
-      return new Result(false, "off (calibra.cuda.wgmma=off)");
-    }
+  static Result run(CudaBackend backend, Matmul matmul, Matmul.Kernel kernel) {
     if (!backend.device().isHopper()) {
-      return new Result(false, "not used, needs compute capability 9.0");
+      return new Result(false, "not used (needs compute capability 9.0)");
     }
-    if (!backend.kernels().has("gemm_bf16_wgmma")) {
-      return new Result(false, "not used, its module is not loaded");
+    if (!backend.kernels().has(kernel.function)) {
+      return new Result(false, "not used (its module is not loaded)");
     }
     int m = 200;
     int n = 300;
@@ -37,7 +34,7 @@ final class WgmmaCheck {
         CudaTensor b = (CudaTensor) backend.upload(gaussian(random, n * k), n, k);
         CudaTensor hopper = (CudaTensor) backend.zeros(m, n);
         CudaTensor reference = (CudaTensor) backend.zeros(m, n)) {
-      matmul.multiply(Matmul.Kernel.WGMMA, a, false, b, true, hopper, false);
+      matmul.multiply(kernel, a, false, b, true, hopper, false);
       matmul.multiply(Matmul.Kernel.MMA, a, false, b, true, reference, false);
       float[] got = backend.download(hopper);
       float[] expected = backend.download(reference);
@@ -50,11 +47,11 @@ final class WgmmaCheck {
       double relative = worst / scale;
       if (!(relative <= TOLERANCE)) {
         return new Result(false, String.format(Locale.ROOT,
-            "not used, its start-up check failed (max error %.2e of the largest value)", relative));
+            "failed its start-up check (max error %.2e of the largest value)", relative));
       }
-      return new Result(true, "used for large products, start-up check passed");
+      return new Result(true, "passed its start-up check");
     } catch (CudaException e) {
-      return new Result(false, "not used, its start-up check failed: " + e.getMessage());
+      return new Result(false, "failed its start-up check: " + e.getMessage());
     }
   }
 

@@ -18,9 +18,12 @@ import org.junit.jupiter.api.Test;
  * 64-row tiles.
  *
  * <p>Tolerances (relative error over the tensor). bf16: q, k, v and the probabilities are rounded
- * to 8 significant bits before their products, so outputs carry errors of about 2^-9 relative:
- * 1e-2 for out and the log-sum-exp; gradients pass through differences (dP − rowDot) that cancel,
- * 2e-2. fp32: only summation order differs, 1e-5 forward and 1e-4 for gradients.
+ * to 8 significant bits (≤ 2^-8 relative each) before their products, which leaves errors of a
+ * few 1e-3: 1e-2 for out and the log-sum-exp; gradients pass through differences (dP − rowDot)
+ * that cancel, 2e-2. fp32: only summation order differs, 1e-5 forward and 1e-4 for gradients.
+ *
+ * <p>With one token per sequence the softmax is constant, so dQ is exactly 0 and a relative error
+ * means nothing: there the GPU's dQ must be small next to dV (the same tolerance, against ‖dV‖).
  */
 class AttentionParityTest {
 
@@ -29,6 +32,7 @@ class AttentionParityTest {
       new AttentionShape(1, 130, 6, 2, 48),
       new AttentionShape(2, 64, 4, 1, 64),
       new AttentionShape(1, 257, 4, 4, 128),
+      new AttentionShape(2, 300, 8, 2, 128),
       new AttentionShape(3, 1, 2, 1, 64),
       new AttentionShape(1, 70, 2, 1, 256));
 
@@ -67,7 +71,15 @@ class AttentionParityTest {
     Parity.check("attention", variant + " out", actual.out, expected.out, forwardTolerance);
     Parity.check("attention", variant + " logSumExp", actual.logSumExp, expected.logSumExp,
         forwardTolerance);
-    Parity.check("attentionBackward", variant + " dQ", actual.dq, expected.dq, gradientTolerance);
+    if (shape.seqLen() == 1) {
+      double ratio = norm(actual.dq) / norm(expected.dv);
+      Parity.report("attentionBackward", variant + " dQ (exactly 0)", "‖dQ‖/‖dV‖", ratio, gradientTolerance);
+      if (!(ratio <= gradientTolerance)) {
+        throw new AssertionError(variant + " dQ should vanish, ‖dQ‖/‖dV‖ = " + ratio);
+      }
+    } else {
+      Parity.check("attentionBackward", variant + " dQ", actual.dq, expected.dq, gradientTolerance);
+    }
     Parity.check("attentionBackward", variant + " dK", actual.dk, expected.dk, gradientTolerance);
     Parity.check("attentionBackward", variant + " dV", actual.dv, expected.dv, gradientTolerance);
   }
@@ -93,6 +105,14 @@ class AttentionParityTest {
         shape, dq, dk, dv);
     return new Result(backend.download(out), backend.download(lse), backend.download(dq),
         backend.download(dk), backend.download(dv));
+  }
+
+  private static double norm(float[] values) {
+    double sum = 0;
+    for (float v : values) {
+      sum += (double) v * v;
+    }
+    return Math.sqrt(sum);
   }
 
   private static float[] filled(int count) {

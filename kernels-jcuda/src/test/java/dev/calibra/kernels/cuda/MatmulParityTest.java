@@ -13,11 +13,12 @@ import org.junit.jupiter.api.Test;
  * Every GEMM kernel in every transpose form, with and without accumulation, on shapes with
  * ragged edges in m, n and k, against the CPU backend's fp32 GEMM.
  *
- * <p>Tolerance, per element, from the rounding the kernels do: bf16 rounds each input to 8
- * significant bits (relative error ≤ 2^-9), so a product is off by ≤ 2^-8 of |a||b| and the sum
- * by ≤ 2^-8 · Σ_k |a_ik||b_kj|; both sides then sum in fp32 (≤ k·2^-24 · Σ|a||b| each). The fp32
- * kernel has only the summation term. The bound is rigorous, so any failure is a bug; the
- * relative error over the whole matrix is printed too (about 3e-3 expected for bf16, 1e-7 for fp32).
+ * <p>Tolerance, per element, from the rounding the kernels do: bf16 keeps 8 significant bits, so
+ * rounding to nearest moves each input by ≤ 2^-8 of itself, a product by ≤ 2^-7 of |a||b| and the
+ * sum by ≤ 2^-7 · Σ_k |a_ik||b_kj|; both sides then sum in fp32 (≤ k·2^-24 · Σ|a||b| each). The
+ * fp32 kernel has only the summation term. The bound is rigorous, so any failure is a bug. The
+ * relative error over the whole matrix must also stay under 1e-2 for bf16 (about 2.4e-3 is
+ * typical: random rounding errors partly cancel) and 1e-5 for fp32.
  */
 class MatmulParityTest {
 
@@ -64,10 +65,15 @@ class MatmulParityTest {
       return List.of(Matmul.Kernel.FP32);
     }
     List<Matmul.Kernel> kernels = new ArrayList<>(List.of(Matmul.Kernel.MMA));
-    if (gpu.device().isHopper()) {
-      kernels.add(Matmul.Kernel.WGMMA);  // tested directly, whatever its start-up check said
+    String forced = System.getProperty("calibra.cuda.gemm", "auto");
+    if (!forced.equals("auto")) {
+      kernels.add(Matmul.Kernel.byLabel(forced));  // a run that excludes the other kernels
+    } else if (gpu.device().isHopper()) {
+      // Tested directly, whatever their start-up checks said.
+      kernels.add(Matmul.Kernel.WGMMA);
+      kernels.add(Matmul.Kernel.WGMMA_WS);
     }
-    return kernels;
+    return kernels.stream().distinct().toList();
   }
 
   /** kernel null: through {@link CudaBackend#matmul}. */
@@ -99,7 +105,7 @@ class MatmulParityTest {
       }
       float[] actual = gpu.download(gc);
       float[] sums = cpu.download(magnitude);
-      double inputRounding = gpu.precision() == MatmulPrecision.BF16 ? Math.scalb(1.0, -8) : 0;
+      double inputRounding = gpu.precision() == MatmulPrecision.BF16 ? Math.scalb(1.0, -7) : 0;
       double summation = 2.0 * s.k() * Math.scalb(1.0, -24);
       double[] bound = new double[sums.length];
       for (int i = 0; i < bound.length; i++) {
