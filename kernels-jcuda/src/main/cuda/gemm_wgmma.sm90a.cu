@@ -157,27 +157,50 @@ __device__ __forceinline__ void multiply_stage(float (&d)[128], uint32_t stageA,
   asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
 }
 
-// The loader warpgroup's share of one stage: loader t copies chunk t % 8 of rows t / 8 + 16·i of
-// the A and the B tile. Rolled loops keep the loaders within the few registers they keep.
-__device__ __forceinline__ void load_stage_by_loaders(const __nv_bfloat16* A, const __nv_bfloat16* B,
-                                                      int M, int N, int paddedK, int tileM,
-                                                      int tileN, int kTile, uint32_t stage) {
+// The loader warpgroup's rows of a tile: loader t copies 16-byte chunk t % 8 of rows t/8 + 16·i
+// (i < 8 of A's 128 rows, i < 16 of B's 256). Row pointers and validity are fixed for the tile,
+// so a stage only adds its k offset, and in the 128-byte swizzle every such row lands at the same
+// chunk position: destination i is destination 0 plus i·2048 bytes.
+struct LoaderRows {
+  const __nv_bfloat16* a;  // row t/8 of A's tile, chunk t % 8
+  const __nv_bfloat16* b;
+  long long step;          // 16 rows
+  uint32_t validA;         // bit i: row t/8 + 16·i is inside the matrix
+  uint32_t validB;
+  uint32_t offset;         // destination of i = 0 within a tile
+};
+
+__device__ __forceinline__ LoaderRows loader_rows(const __nv_bfloat16* A, const __nv_bfloat16* B,
+                                                  int M, int N, int paddedK, int tileM, int tileN) {
   const int column = threadIdx.x % 8;
   const int firstRow = threadIdx.x / 8;
-  const long long k = (long long)kTile * BK + column * 8;
-#pragma unroll 2
-  for (int row = firstRow; row < BM; row += 16) {
-    const int globalRow = tileM * BM + row;
-    const bool valid = globalRow < M;
-    cp_async_16(stage + swizzle_128(row, column), A + (valid ? globalRow : 0) * (long long)paddedK + k,
-                valid);
+  LoaderRows rows;
+  rows.a = A + (long long)(tileM * BM + firstRow) * paddedK + column * 8;
+  rows.b = B + (long long)(tileN * BN + firstRow) * paddedK + column * 8;
+  rows.step = 16LL * paddedK;
+  rows.validA = 0;
+  rows.validB = 0;
+#pragma unroll
+  for (int i = 0; i < BN / 16; i++) {
+    if (i < BM / 16 && tileM * BM + firstRow + 16 * i < M) rows.validA |= 1u << i;
+    if (tileN * BN + firstRow + 16 * i < N) rows.validB |= 1u << i;
   }
-#pragma unroll 2
-  for (int row = firstRow; row < BN; row += 16) {
-    const int globalRow = tileN * BN + row;
-    const bool valid = globalRow < N;
-    cp_async_16(stage + A_BYTES + swizzle_128(row, column),
-                B + (valid ? globalRow : 0) * (long long)paddedK + k, valid);
+  rows.offset = swizzle_128(firstRow, column);
+  return rows;
+}
+
+__device__ __forceinline__ void load_stage_by_loaders(const LoaderRows& rows, const __nv_bfloat16* A,
+                                                      int kTile, uint32_t stage) {
+  const int k = kTile * BK;
+#pragma unroll
+  for (int i = 0; i < BM / 16; i++) {
+    const bool valid = (rows.validA >> i) & 1u;
+    cp_async_16(stage + rows.offset + i * 2048, valid ? rows.a + i * rows.step + k : A, valid);
+  }
+#pragma unroll
+  for (int i = 0; i < BN / 16; i++) {
+    const bool valid = (rows.validB >> i) & 1u;
+    cp_async_16(stage + A_BYTES + rows.offset + i * 2048, valid ? rows.b + i * rows.step + k : A, valid);
   }
 }
 
@@ -289,13 +312,14 @@ extern "C" __global__ void __launch_bounds__(3 * 128, 1)
   __syncthreads();
 
   if (threadIdx.x < 128) {
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 56;\n");
+    const LoaderRows rows = loader_rows(A, B, M, N, paddedK, tileM, tileN);
     for (int kt = 0; kt < kTiles; kt++) {
       const int slot = kt % STAGES;
       if (kt >= STAGES) {
         mbarrier_wait(empty + 8 * slot, (kt / STAGES - 1) & 1);  // tile kt − STAGES consumed
       }
-      load_stage_by_loaders(A, B, M, N, paddedK, tileM, tileN, kt, base + slot * STAGE_BYTES);
+      load_stage_by_loaders(rows, A, kt, base + slot * STAGE_BYTES);
       // Counts as this thread's arrival once its copies have landed (.noinc: the 128 arrivals
       // are the barrier's expected count).
       asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(full + 8 * slot)
@@ -303,7 +327,7 @@ extern "C" __global__ void __launch_bounds__(3 * 128, 1)
     }
     cp_async_wait<0>();
   } else {
-    asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 224;\n");
     const int consumer = threadIdx.x / 128 - 1;
     float d[128];
 #pragma unroll

@@ -9,6 +9,7 @@ import dev.calibra.kernels.cuda.CudaOptions;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,9 +48,10 @@ public final class CudaBenchmark {
 
   record KernelShare(String kernel, long launches, double milliseconds, double percent) {}
 
+  /** The step with the backend's own GEMM choice; {@code byGemmKernel}: forced onto each kernel. */
   record WindowResult(int blocks, int tokens, Double torchMs, double medianMs, double bestMs,
       Double ratioToTorch, int steps, long driverAllocationsInTimedSteps,
-      List<KernelShare> breakdown) {}
+      List<KernelShare> breakdown, Map<String, Double> medianMsByGemmKernel) {}
 
   record Results(String entry, String measuredAt, String device, String backend,
       String torchDevice, String torchVersion, List<GemmRow> gemm, WindowResult window) {}
@@ -85,7 +87,11 @@ public final class CudaBenchmark {
       for (Workload.Gemm g : workload.gemm()) {
         rows.add(gemmRow(g, GemmTiming.run(gpu, g, choices), torch.gemmTflops(g.name())));
       }
-      WindowTiming.Measured w = WindowTiming.run(gpu, workload.window(), steps);
+      Map<String, WindowTiming.Measured> windows =
+          WindowTiming.run(gpu, workload.window(), steps, choices);
+      WindowTiming.Measured w = windows.get("auto");
+      Map<String, Double> byKernel = new LinkedHashMap<>();
+      windows.forEach((choice, m) -> byKernel.put(choice, m.medianSeconds() * 1e3));
       OptionalDouble torchMs = torch.windowMilliseconds();
       double total = w.breakdown().stream().mapToDouble(CudaBackend.KernelTime::milliseconds).sum();
       List<KernelShare> shares = w.breakdown().stream()
@@ -94,7 +100,7 @@ public final class CudaBenchmark {
       WindowResult window = new WindowResult(workload.window().blocks(), workload.window().tokens(),
           boxed(torchMs), w.medianSeconds() * 1e3, w.bestSeconds() * 1e3,
           torchMs.isPresent() ? w.medianSeconds() * 1e3 / torchMs.getAsDouble() : null, w.steps(),
-          w.driverAllocations(), shares);
+          w.driverAllocations(), shares, byKernel);
 
       Results results = new Results(ENTRY, Instant.now().toString(), gpu.device().describe(),
           gpu.description(), torch.device(), torch.version(), rows, window);
@@ -155,6 +161,11 @@ public final class CudaBenchmark {
     step.row("Calibra CUDA backend (median)", format(window.medianMs(), "%.1f"));
     step.row("Calibra CUDA backend (best)", format(window.bestMs(), "%.1f"));
     step.row("ratio ours / PyTorch", format(window.ratioToTorch(), "%.2fx"));
+    window.medianMsByGemmKernel().forEach((choice, ms) -> {
+      if (!choice.equals("auto")) {
+        step.row("  with every GEMM on " + choice, format(ms, "%.1f"));
+      }
+    });
     step.row("cuMemAlloc calls in timed steps", window.driverAllocationsInTimedSteps());
     step.print(System.out);
 

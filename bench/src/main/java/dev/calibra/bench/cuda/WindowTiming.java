@@ -16,6 +16,7 @@ import dev.calibra.model.llama.RotaryTables;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -33,9 +34,13 @@ public final class WindowTiming {
   public record Measured(double medianSeconds, double bestSeconds, int steps, long driverAllocations,
       List<CudaBackend.KernelTime> breakdown) {}
 
+  private static final String GEMM_SETTING = "calibra.cuda.gemm";
+
   private WindowTiming() {}
 
-  public static Measured run(CudaBackend gpu, Workload.Window w, int steps) {
+  /** Times the step once per GEMM kernel choice ("auto", "wgmma", ...), on the same weights. */
+  public static Map<String, Measured> run(CudaBackend gpu, Workload.Window w, int steps,
+      List<String> choices) {
     LlamaConfig config = new LlamaConfig("llama", w.hidden(), w.intermediate(), w.blocks(), w.heads(),
         w.kvHeads(), w.headDim(), 32000, w.seqLen(), (float) w.rmsNormEps(),
         RopeScaling.standard(w.ropeTheta()), false, false, 1, 2);
@@ -56,7 +61,20 @@ public final class WindowTiming {
       window.backward(activations, dOutput, gradients).close();
       activations.forEach(BlockActivations::close);
     };
+    Map<String, Measured> results = new LinkedHashMap<>();
+    String setting = System.getProperty(GEMM_SETTING, "auto");
+    try {
+      for (String choice : choices) {
+        System.setProperty(GEMM_SETTING, choice);
+        results.put(choice, measure(gpu, step, steps));
+      }
+    } finally {
+      System.setProperty(GEMM_SETTING, setting);
+    }
+    return results;
+  }
 
+  private static Measured measure(CudaBackend gpu, Runnable step, int steps) {
     step.run();
     step.run();
     PoolStats before = gpu.poolStats();

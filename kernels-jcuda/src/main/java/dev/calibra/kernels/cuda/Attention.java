@@ -40,7 +40,6 @@ final class Attention {
           .sharedBytes(tileBytes(padded) * 6)
           .arg(qb).arg(kb).arg(vb).arg(out).arg(logSumExp).struct(fields(shape)).arg(shape.scale())
           .run();
-      release(qb, kb, vb);
     } else {
       backend.kernel("attention_forward_f32").grid(warpBlocks((long) shape.tokens() * shape.numHeads()), 1, 1)
           .block(THREADS, 1, 1)
@@ -73,7 +72,6 @@ final class Attention {
           .sharedBytes(tileBytes(padded) * 6 + 4 * KEY_ROWS * Float.BYTES)
           .arg(gb).arg(qb).arg(kb).arg(vb).arg(logSumExp).arg(rowDot).arg(dK).arg(dV)
           .struct(fields(shape)).arg(shape.scale()).run();
-      release(gb, qb, kb, vb);
     } else {
       backend.kernel("attention_backward_dq_f32").grid(warpBlocks(rows), 1, 1).block(THREADS, 1, 1)
           .arg(dOut).arg(q).arg(k).arg(v).arg(logSumExp).arg(rowDot).arg(dQ)
@@ -86,19 +84,16 @@ final class Attention {
     backend.release(rowDot);
   }
 
-  /** The tensor-core kernels' operand: [tokens][heads][padded] bf16, zero past the head width. */
+  /**
+   * The tensor-core kernels' operand: [tokens][heads][padded] bf16, zero past the head width
+   * (owned by the backend's {@link PackCache}: q, k and v packed for the forward pass serve the
+   * backward pass too).
+   */
   private DeviceBlock packHeads(CudaTensor x, int heads, AttentionShape shape, int padded) {
     long rows = (long) shape.tokens() * heads;
-    DeviceBlock packed = backend.scratch(rows * padded * 2);
-    backend.kernel("pack_heads_bf16").gridFor(rows * padded / 8).arg(x).arg((long) shape.tokens())
-        .arg(heads).arg(shape.headDim()).arg(packed).arg(padded).run();
-    return packed;
-  }
-
-  private void release(DeviceBlock... blocks) {
-    for (DeviceBlock block : blocks) {
-      backend.release(block);
-    }
+    return backend.packs().get(x, "heads " + heads + "×" + padded, rows * padded * 2, packed ->
+        backend.kernel("pack_heads_bf16").gridFor(rows * padded / 8).input(x)
+            .arg((long) shape.tokens()).arg(heads).arg(shape.headDim()).arg(packed).arg(padded).run());
   }
 
   private static void requireSupported(AttentionShape shape) {

@@ -41,6 +41,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
   private final DevicePool pool;
   private final Matmul matmul;
   private final Attention attention;
+  private final PackCache packs;
   private KernelProfile profile;
 
   private CudaBackend(CudaContext context, CudaOptions options) {
@@ -52,6 +53,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     // default stream, wait for its kernels and are waited for by the next ones.
     CudaException.check(cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate");
     pool = new DevicePool(this::synchronize);
+    packs = new PackCache(this);
     matmul = new Matmul(this);
     attention = new Attention(this);
   }
@@ -152,6 +154,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
     return matmul;
   }
 
+  PackCache packs() {
+    return packs;
+  }
+
   /** Device scratch memory for one op; release it right after the launches that use it. */
   DeviceBlock scratch(long bytes) {
     return pool.allocate(bytes);
@@ -218,6 +224,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     if (from.size() > 0) {
       CudaException.check(cuMemcpyDtoDAsync(to.pointer(), from.pointer(), from.bytes(), stream),
           "copy");
+      to.written();
     }
   }
 

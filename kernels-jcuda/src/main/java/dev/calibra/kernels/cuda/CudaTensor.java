@@ -20,6 +20,7 @@ public final class CudaTensor implements Tensor {
   private final int cols;
   private final Allocation allocation;
   private final Cleaner.Cleanable cleanable;
+  private int version;
 
   /** Holds no reference to the tensor, so that the cleaner can run when the tensor is gone. */
   private static final class Allocation implements Runnable {
@@ -63,6 +64,19 @@ public final class CudaTensor implements Tensor {
   @Override
   public void close() {
     cleanable.clean();
+  }
+
+  /** Advanced whenever an op may have written the tensor; see {@link PackCache}. */
+  int version() {
+    return version;
+  }
+
+  void written() {
+    version++;
+  }
+
+  boolean isClosed() {
+    return allocation.released;
   }
 
   CUdeviceptr pointer() {

@@ -59,7 +59,14 @@ final class KernelLaunch {
     return this;
   }
 
+  /** A tensor the kernel may write: its packed copies go stale (the safe default). */
   KernelLaunch arg(CudaTensor tensor) {
+    tensor.written();
+    return arg(tensor.pointer());
+  }
+
+  /** A tensor the kernel only reads. */
+  KernelLaunch input(CudaTensor tensor) {
     return arg(tensor.pointer());
   }
 

@@ -22,10 +22,10 @@ import java.util.Map;
  */
 final class Matmul {
 
-  /** The kernels a product can run on; the Hopper ones in order of preference. */
+  /** The kernels a product can run on; the Hopper ones in order of preference (measured). */
   enum Kernel {
-    WGMMA_WS("gemm_bf16_wgmma_ws", "wgmma-ws", 384, 128, 256, 4 * (128 + 256) * 64 * 2 + 64 + 1024),
     WGMMA("gemm_bf16_wgmma", "wgmma", 256, 128, 256, 4 * (128 + 256) * 64 * 2 + 1024),
+    WGMMA_WS("gemm_bf16_wgmma_ws", "wgmma-ws", 384, 128, 256, 4 * (128 + 256) * 64 * 2 + 64 + 1024),
     MMA("gemm_bf16_mma", "mma", 256, 128, 128, 4 * (128 + 128) * 64 * 2),
     FP32("gemm_f32", "fp32", 256, 64, 64, 0);
 
@@ -81,7 +81,7 @@ final class Matmul {
     }
     long hopperTiles = (long) ceilDiv(m, Kernel.WGMMA.tileM) * ceilDiv(n, Kernel.WGMMA.tileN);
     if (hopperTiles >= backend.device().multiprocessors()) {
-      for (Kernel kernel : List.of(Kernel.WGMMA_WS, Kernel.WGMMA)) {
+      for (Kernel kernel : List.of(Kernel.WGMMA, Kernel.WGMMA_WS)) {
         if (check(kernel).passed()) {
           return kernel;
         }
@@ -100,7 +100,7 @@ final class Matmul {
       return "fp32 on the CUDA cores";
     }
     StringBuilder text = new StringBuilder("bf16 on the tensor cores: mma.sync");
-    for (Kernel kernel : List.of(Kernel.WGMMA_WS, Kernel.WGMMA)) {
+    for (Kernel kernel : List.of(Kernel.WGMMA, Kernel.WGMMA_WS)) {
       text.append(String.format(Locale.ROOT, "; %s %s", kernel.label, check(kernel).note()));
     }
     return text.toString();
@@ -118,6 +118,7 @@ final class Matmul {
       if (!accumulate) {
         CudaException.check(cuMemsetD32Async(c.pointer(), 0, c.size(), backend.stream()),
             "cuMemsetD32Async");
+        c.written();
       }
       return;
     }
@@ -133,24 +134,24 @@ final class Matmul {
         .sharedBytes(kernel.sharedBytes)
         .arg(packedA).arg(packedB).arg(c).arg(m).arg(n).arg(paddedK).arg(n).arg(accumulate ? 1 : 0)
         .run();
-    backend.release(packedA);
-    backend.release(packedB);
   }
 
   /**
    * bf16 copy of a matrix with rows along k: {@code rows} rows of {@code paddedK} values. Without
-   * {@code transpose} the source is [rows][k]; with it the source is [k][rows].
+   * {@code transpose} the source is [rows][k]; with it the source is [k][rows]. The copy belongs
+   * to the backend's {@link PackCache}.
    */
   private DeviceBlock pack(CudaTensor source, boolean transpose, int rows, int k, int paddedK) {
-    DeviceBlock packed = backend.scratch((long) rows * paddedK * 2);
-    if (transpose) {
-      backend.kernel("pack_bf16_transposed").grid(paddedK / 32, ceilDiv(rows, 32), 1).block(32, 8, 1)
-          .arg(source).arg(k).arg(rows).arg(packed).arg(paddedK).run();
-    } else {
-      backend.kernel("pack_bf16_rows").gridFor((long) rows * paddedK / 8).arg(source)
-          .arg((long) rows).arg(k).arg(packed).arg(paddedK).run();
-    }
-    return packed;
+    String layout = (transpose ? "transposed " : "rows ") + paddedK;
+    return backend.packs().get(source, layout, (long) rows * paddedK * 2, packed -> {
+      if (transpose) {
+        backend.kernel("pack_bf16_transposed").grid(paddedK / 32, ceilDiv(rows, 32), 1)
+            .block(32, 8, 1).input(source).arg(k).arg(rows).arg(packed).arg(paddedK).run();
+      } else {
+        backend.kernel("pack_bf16_rows").gridFor((long) rows * paddedK / 8).input(source)
+            .arg((long) rows).arg(k).arg(packed).arg(paddedK).run();
+      }
+    });
   }
 
   private void multiplyFp32(CudaTensor a, boolean transposeA, CudaTensor b, boolean transposeB,
