@@ -2,13 +2,12 @@
 // B [N][paddedK] packed bf16, fp32 accumulation), on the warpgroup tensor-core instructions
 // (wgmma), which read both operands straight from shared memory.
 //
-// Both kernels: 128×256 tiles, k in steps of 64; 2 consumer warpgroups each own 64 rows × 256
-// columns (one m64n256k16 wgmma per k16 step, 128 fp32 accumulators per thread); tiles arrive
-// through a 4-slot cp.async ring in the 128-byte-swizzled layout that the wgmma descriptors name.
-// gemm_bf16_wgmma: every thread both loads and multiplies, in lockstep (a block barrier per k
-// step). gemm_bf16_wgmma_ws: a third warpgroup only loads, and mbarriers hand slots back and
-// forth, so loading never waits for a barrier of the multiplying warps. JCuda 12.6 has no
-// cuTensorMapEncodeTiled, so the bulk tensor copy engine (TMA) is not used.
+// Both kernels: 128×256 tiles, k in steps of 64; 2 warpgroups each own 64 rows × 256 columns
+// (one m64n256k16 wgmma per k16 step, 128 fp32 accumulators per thread); tiles arrive through a
+// 4-slot cp.async ring in the 128-byte-swizzled layout that the wgmma descriptors name, copied by
+// the same threads that multiply. gemm_bf16_wgmma keeps two tiles in flight with one block
+// barrier per k step; gemm_bf16_wgmma_deep keeps three, for a second barrier per k step.
+// JCuda 12.6 has no cuTensorMapEncodeTiled, so the bulk tensor copy engine (TMA) is not used.
 #include "common.cuh"
 
 using namespace calibra;
@@ -157,87 +156,6 @@ __device__ __forceinline__ void multiply_stage(float (&d)[128], uint32_t stageA,
   asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
 }
 
-// The loader warpgroup's rows of a tile: loader t copies 16-byte chunk t % 8 of rows t/8 + 16·i
-// (i < 8 of A's 128 rows, i < 16 of B's 256). Row pointers and validity are fixed for the tile,
-// so a stage only adds its k offset, and in the 128-byte swizzle every such row lands at the same
-// chunk position: destination i is destination 0 plus i·2048 bytes.
-struct LoaderRows {
-  const __nv_bfloat16* a;  // row t/8 of A's tile, chunk t % 8
-  const __nv_bfloat16* b;
-  long long step;          // 16 rows
-  uint32_t validA;         // bit i: row t/8 + 16·i is inside the matrix
-  uint32_t validB;
-  uint32_t offset;         // destination of i = 0 within a tile
-};
-
-__device__ __forceinline__ LoaderRows loader_rows(const __nv_bfloat16* A, const __nv_bfloat16* B,
-                                                  int M, int N, int paddedK, int tileM, int tileN) {
-  const int column = threadIdx.x % 8;
-  const int firstRow = threadIdx.x / 8;
-  LoaderRows rows;
-  rows.a = A + (long long)(tileM * BM + firstRow) * paddedK + column * 8;
-  rows.b = B + (long long)(tileN * BN + firstRow) * paddedK + column * 8;
-  rows.step = 16LL * paddedK;
-  rows.validA = 0;
-  rows.validB = 0;
-#pragma unroll
-  for (int i = 0; i < BN / 16; i++) {
-    if (i < BM / 16 && tileM * BM + firstRow + 16 * i < M) rows.validA |= 1u << i;
-    if (tileN * BN + firstRow + 16 * i < N) rows.validB |= 1u << i;
-  }
-  rows.offset = swizzle_128(firstRow, column);
-  return rows;
-}
-
-__device__ __forceinline__ void load_stage_by_loaders(const LoaderRows& rows, const __nv_bfloat16* A,
-                                                      int kTile, uint32_t stage) {
-  const int k = kTile * BK;
-#pragma unroll
-  for (int i = 0; i < BM / 16; i++) {
-    const bool valid = (rows.validA >> i) & 1u;
-    cp_async_16(stage + rows.offset + i * 2048, valid ? rows.a + i * rows.step + k : A, valid);
-  }
-#pragma unroll
-  for (int i = 0; i < BN / 16; i++) {
-    const bool valid = (rows.validB >> i) & 1u;
-    cp_async_16(stage + A_BYTES + rows.offset + i * 2048, valid ? rows.b + i * rows.step + k : A, valid);
-  }
-}
-
-__device__ __forceinline__ void mbarrier_init(uint32_t barrier, int count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(barrier), "r"(count));
-}
-
-__device__ __forceinline__ bool mbarrier_try_wait(uint32_t barrier, int parity) {
-  uint32_t complete;
-  asm volatile(
-      "{\n"
-      ".reg .pred complete;\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 complete, [%1], %2;\n"
-      "selp.u32 %0, 1, 0, complete;\n"
-      "}\n"
-      : "=r"(complete)
-      : "r"(barrier), "r"(parity)
-      : "memory");
-  return complete != 0;
-}
-
-// Waits until the barrier's phase of parity `parity` has completed. A wait of many seconds can
-// only be a protocol bug: trapping turns it into a launch error instead of a hung GPU.
-__device__ __forceinline__ void mbarrier_wait(uint32_t barrier, int parity) {
-  if (mbarrier_try_wait(barrier, parity)) return;
-  const long long start = clock64();
-  while (!mbarrier_try_wait(barrier, parity)) {
-    if (clock64() - start > (1LL << 34)) {
-      asm volatile("trap;\n");
-    }
-  }
-}
-
-__device__ __forceinline__ void mbarrier_arrive(uint32_t barrier) {
-  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(barrier) : "memory");
-}
-
 }  // namespace
 
 extern "C" __global__ void __launch_bounds__(THREADS, 1)
@@ -288,65 +206,47 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1)
   store_accumulators(d, C, M, N, ldc, accumulate, tileM, tileN, warpgroup);
 }
 
-// The warp-specialized kernel: warpgroup 0 loads, warpgroups 1 and 2 multiply. Per slot, a "full"
-// mbarrier completes when the 128 loaders' copies have landed (cp.async.mbarrier.arrive), and an
-// "empty" one when the 256 consumer threads are done reading it (their wgmma group has completed).
-// The loaders give most of their registers to the consumers (setmaxnreg).
-extern "C" __global__ void __launch_bounds__(3 * 128, 1)
-    gemm_bf16_wgmma_ws(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, int M, int N,
-                       int paddedK, int ldc, int accumulate) {
+// Three tiles in flight: the slot of tile kt − 1 is refilled (with tile kt + 3) as soon as both
+// warpgroups have finished its wgmma, which a second barrier per k step establishes.
+extern "C" __global__ void __launch_bounds__(THREADS, 1)
+    gemm_bf16_wgmma_deep(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, int M, int N,
+                         int paddedK, int ldc, int accumulate) {
   extern __shared__ __align__(1024) unsigned char shared[];
   const uint32_t base = (shared_address(shared) + 1023) & ~1023u;
-  const uint32_t full = base + STAGES * STAGE_BYTES;  // STAGES mbarriers of 8 bytes
-  const uint32_t empty = full + STAGES * 8;
   int tileM;
   int tileN;
   tile_of_block(M, N, tileM, tileN);
-  const int kTiles = paddedK / BK;
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < STAGES; s++) {
-      mbarrier_init(full + 8 * s, 128);
-      mbarrier_init(empty + 8 * s, 256);
-    }
-  }
-  __syncthreads();
-
-  if (threadIdx.x < 128) {
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 56;\n");
-    const LoaderRows rows = loader_rows(A, B, M, N, paddedK, tileM, tileN);
-    for (int kt = 0; kt < kTiles; kt++) {
-      const int slot = kt % STAGES;
-      if (kt >= STAGES) {
-        mbarrier_wait(empty + 8 * slot, (kt / STAGES - 1) & 1);  // tile kt − STAGES consumed
-      }
-      load_stage_by_loaders(rows, A, kt, base + slot * STAGE_BYTES);
-      // Counts as this thread's arrival once its copies have landed (.noinc: the 128 arrivals
-      // are the barrier's expected count).
-      asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(full + 8 * slot)
-                   : "memory");
-    }
-    cp_async_wait<0>();
-  } else {
-    asm volatile("setmaxnreg.inc.sync.aligned.u32 224;\n");
-    const int consumer = threadIdx.x / 128 - 1;
-    float d[128];
+  const int warpgroup = threadIdx.x / 128;
+  float d[128];
 #pragma unroll
-    for (int i = 0; i < 128; i++) d[i] = 0.0f;
-    for (int kt = 0; kt < kTiles; kt++) {
-      const int slot = kt % STAGES;
-      mbarrier_wait(full + 8 * slot, (kt / STAGES) & 1);
-      // The copies wrote through the generic proxy; wgmma reads through the async proxy.
-      asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-      const uint32_t stage = base + slot * STAGE_BYTES;
-      multiply_stage(d, stage + consumer * 64 * 128, stage + A_BYTES);
-      asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
-      fence_accumulators(d);
-      if (kt > 0) {  // every consumer thread: a one-lane branch here would serialize the wgmmas
-        mbarrier_arrive(empty + 8 * ((kt - 1) % STAGES));  // tile kt − 1's wgmma has completed
-      }
+  for (int i = 0; i < 128; i++) d[i] = 0.0f;
+
+  const int kTiles = paddedK / BK;
+#pragma unroll
+  for (int s = 0; s < STAGES - 1; s++) {
+    if (s < kTiles) {
+      load_stage<THREADS>(A, B, M, N, paddedK, tileM, tileN, s, base + s * STAGE_BYTES, threadIdx.x);
     }
-    asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
-    fence_accumulators(d);
-    store_accumulators(d, C, M, N, ldc, accumulate, tileM, tileN, consumer);
+    cp_async_commit();
   }
+  for (int kt = 0; kt < kTiles; kt++) {
+    cp_async_wait<STAGES - 2>();  // tile kt has landed (this thread's part of it)
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    __syncthreads();
+    const uint32_t stage = base + (kt % STAGES) * STAGE_BYTES;
+    multiply_stage(d, stage + warpgroup * 64 * 128, stage + A_BYTES);
+    asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
+    fence_accumulators(d);
+    __syncthreads();  // both warpgroups are done with tile kt − 1: its slot takes tile kt + 3
+    const int next = kt + STAGES - 1;
+    if (next < kTiles) {
+      load_stage<THREADS>(A, B, M, N, paddedK, tileM, tileN, next,
+                          base + (next % STAGES) * STAGE_BYTES, threadIdx.x);
+    }
+    cp_async_commit();
+  }
+  asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+  fence_accumulators(d);
+  cp_async_wait<0>();
+  store_accumulators(d, C, M, N, ldc, accumulate, tileM, tileN, warpgroup);
 }

@@ -2,6 +2,7 @@ package dev.calibra.bench.cuda;
 
 import dev.calibra.kernels.cuda.CudaBackend;
 import dev.calibra.model.backend.Tensor;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,7 +11,9 @@ import java.util.Map;
  * One product of the workload on the GPU backend, once per GEMM kernel choice (the backend's
  * {@code calibra.cuda.gemm} setting): the whole {@code matmul} (fp32 operands in, fp32 result
  * out, bf16 packing included: what the decoder gets) and, from a profiled run, the tensor-core
- * kernel alone and the packing kernels alone.
+ * kernel alone and the packing kernels alone. The calls rotate over more operand copies than the
+ * backend caches packed operands for, so every call packs, as a product on fresh activations
+ * does.
  */
 public final class GemmTiming {
 
@@ -19,6 +22,8 @@ public final class GemmTiming {
 
   private static final String SETTING = "calibra.cuda.gemm";
   private static final int PROFILED_CALLS = 5;
+  /** More than the backend's pack cache holds. */
+  private static final int OPERAND_COPIES = 9;
 
   private GemmTiming() {}
 
@@ -30,16 +35,30 @@ public final class GemmTiming {
     int bCols = g.transposeB() ? g.k() : g.n();
     Map<String, Measured> results = new LinkedHashMap<>();
     String setting = System.getProperty(SETTING, "auto");
-    try (Tensor a = gpu.upload(RandomFill.uniform(aRows * aCols, 1, 1), aRows, aCols);
-        Tensor b = gpu.upload(RandomFill.uniform(bRows * bCols, 2, 1), bRows, bCols);
-        Tensor c = gpu.zeros(g.m(), g.n())) {
-      Runnable call = () -> gpu.matmul(a, g.transposeA(), b, g.transposeB(), c, false);
+    List<Tensor> as = new ArrayList<>();
+    List<Tensor> bs = new ArrayList<>();
+    as.add(gpu.upload(RandomFill.uniform(aRows * aCols, 1, 1), aRows, aCols));
+    bs.add(gpu.upload(RandomFill.uniform(bRows * bCols, 2, 1), bRows, bCols));
+    for (int i = 1; i < OPERAND_COPIES; i++) {
+      as.add(gpu.zeros(aRows, aCols));
+      bs.add(gpu.zeros(bRows, bCols));
+      gpu.copy(as.get(0), as.get(i));
+      gpu.copy(bs.get(0), bs.get(i));
+    }
+    try (Tensor c = gpu.zeros(g.m(), g.n())) {
+      int[] next = {0};
+      Runnable call = () -> {
+        int i = next[0]++ % OPERAND_COPIES;
+        gpu.matmul(as.get(i), g.transposeA(), bs.get(i), g.transposeB(), c, false);
+      };
       for (String choice : choices) {
         System.setProperty(SETTING, choice);
         results.put(choice, measure(gpu, call));
       }
     } finally {
       System.setProperty(SETTING, setting);
+      as.forEach(Tensor::close);
+      bs.forEach(Tensor::close);
     }
     return results;
   }

@@ -38,12 +38,13 @@ final class Attention {
       backend.kernel("attention_forward_bf16_d" + padded)
           .grid(tiles(shape, QUERY_ROWS), shape.numHeads(), shape.batch()).block(256, 1, 1)
           .sharedBytes(tileBytes(padded) * 6)
-          .arg(qb).arg(kb).arg(vb).arg(out).arg(logSumExp).struct(fields(shape)).arg(shape.scale())
-          .run();
+          .arg(qb).arg(kb).arg(vb).output(out).output(logSumExp).struct(fields(shape))
+          .arg(shape.scale()).run();
     } else {
       backend.kernel("attention_forward_f32").grid(warpBlocks((long) shape.tokens() * shape.numHeads()), 1, 1)
           .block(THREADS, 1, 1)
-          .arg(q).arg(k).arg(v).arg(out).arg(logSumExp).struct(fields(shape)).arg(shape.scale()).run();
+          .input(q).input(k).input(v).output(out).output(logSumExp).struct(fields(shape))
+          .arg(shape.scale()).run();
     }
   }
 
@@ -54,7 +55,7 @@ final class Attention {
     // rowDot = Σ dOut ⊙ out per (token, head), which every gradient kernel subtracts.
     DeviceBlock rowDot = backend.scratch(rows * Float.BYTES);
     backend.kernel("attention_row_dot").grid(warpBlocks(rows), 1, 1).block(THREADS, 1, 1)
-        .arg(dOut).arg(out).arg((long) shape.tokens()).arg(shape.numHeads()).arg(shape.headDim())
+        .input(dOut).input(out).arg((long) shape.tokens()).arg(shape.numHeads()).arg(shape.headDim())
         .arg(rowDot).run();
     int padded = tensorCoreWidth(shape);
     if (padded > 0) {
@@ -65,20 +66,20 @@ final class Attention {
       backend.kernel("attention_backward_dq_bf16_d" + padded)
           .grid(tiles(shape, QUERY_ROWS), shape.numHeads(), shape.batch()).block(256, 1, 1)
           .sharedBytes(tileBytes(padded) * 8)
-          .arg(gb).arg(qb).arg(kb).arg(vb).arg(logSumExp).arg(rowDot).arg(dQ)
+          .arg(gb).arg(qb).arg(kb).arg(vb).input(logSumExp).arg(rowDot).output(dQ)
           .struct(fields(shape)).arg(shape.scale()).run();
       backend.kernel("attention_backward_dkdv_bf16_d" + padded)
           .grid(tiles(shape, KEY_ROWS), shape.numKeyValueHeads(), shape.batch()).block(128, 1, 1)
           .sharedBytes(tileBytes(padded) * 6 + 4 * KEY_ROWS * Float.BYTES)
-          .arg(gb).arg(qb).arg(kb).arg(vb).arg(logSumExp).arg(rowDot).arg(dK).arg(dV)
+          .arg(gb).arg(qb).arg(kb).arg(vb).input(logSumExp).arg(rowDot).output(dK).output(dV)
           .struct(fields(shape)).arg(shape.scale()).run();
     } else {
       backend.kernel("attention_backward_dq_f32").grid(warpBlocks(rows), 1, 1).block(THREADS, 1, 1)
-          .arg(dOut).arg(q).arg(k).arg(v).arg(logSumExp).arg(rowDot).arg(dQ)
+          .input(dOut).input(q).input(k).input(v).input(logSumExp).arg(rowDot).output(dQ)
           .struct(fields(shape)).arg(shape.scale()).run();
       backend.kernel("attention_backward_dkdv_f32")
           .grid(warpBlocks((long) shape.tokens() * shape.numKeyValueHeads()), 1, 1).block(THREADS, 1, 1)
-          .arg(dOut).arg(q).arg(k).arg(v).arg(logSumExp).arg(rowDot).arg(dK).arg(dV)
+          .input(dOut).input(q).input(k).input(v).input(logSumExp).arg(rowDot).output(dK).output(dV)
           .struct(fields(shape)).arg(shape.scale()).run();
     }
     backend.release(rowDot);

@@ -24,16 +24,16 @@ final class ColumnSums {
     int chunks = (rows + rowsPerChunk - 1) / rowsPerChunk;
     DeviceBlock partial = backend.scratch((long) chunks * cols * Double.BYTES);
     KernelLaunch first = backend.kernel("column_sums_partial").grid((cols + 31) / 32, chunks, 1)
-        .block(32, 8, 1).arg(a);
+        .block(32, 8, 1).input(a);
     if (b == null) {
       first.nullArg();
     } else {
-      first.arg(b);
+      first.input(b);
     }
     if (rowScale == null) {
       first.nullArg();
     } else {
-      first.arg(rowScale);
+      first.input(rowScale);
     }
     first.arg((long) rows).arg(cols).arg(rowsPerChunk).arg(partial).run();
     backend.kernel("column_sums_finish").grid((cols + 255) / 256, 1, 1).block(256, 1, 1)

@@ -167,6 +167,14 @@ public final class CudaBackend implements Backend, AutoCloseable {
     pool.release(block);
   }
 
+  /** Clears a tensor from {@link #zeros} that is about to be read. */
+  void clearIfPending(CudaTensor t) {
+    if (t.zeroPending()) {
+      t.setZeroPending(false);
+      CudaException.check(cuMemsetD32Async(t.pointer(), 0, t.size(), stream), "cuMemsetD32Async");
+    }
+  }
+
   CudaTensor tensor(Tensor tensor) {
     if (tensor instanceof CudaTensor cuda && cuda.belongsTo(pool)) {
       return cuda;
@@ -177,13 +185,12 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
   // ---- Backend
 
+  /** A tensor of zeros; the clearing waits until something reads it (most are outputs). */
   @Override
   public Tensor zeros(int rows, int cols) {
     context.makeCurrent();
     CudaTensor t = new CudaTensor(rows, cols, pool);
-    if (t.size() > 0) {
-      CudaException.check(cuMemsetD32Async(t.pointer(), 0, t.size(), stream), "cuMemsetD32Async");
-    }
+    t.setZeroPending(t.size() > 0);
     return t;
   }
 
@@ -208,6 +215,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
       throw new IllegalArgumentException("tensor " + t.shapeText() + " is too large for a Java array");
     }
     context.makeCurrent();
+    clearIfPending(t);
     float[] values = new float[(int) t.size()];
     if (values.length > 0) {
       CudaException.check(cuMemcpyDtoH(Pointer.to(values), t.pointer(), t.bytes()), "download");
@@ -222,8 +230,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
     CudaTensor to = tensor(destination);
     context.makeCurrent();
     if (from.size() > 0) {
+      clearIfPending(from);
       CudaException.check(cuMemcpyDtoDAsync(to.pointer(), from.pointer(), from.bytes(), stream),
           "copy");
+      to.setZeroPending(false);
       to.written();
     }
   }
@@ -254,7 +264,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
       return;
     }
     context.makeCurrent();
-    kernel("add_f32").gridFor(n / 4 + 1).arg(tensor(a)).arg(tensor(b)).arg(tensor(out)).arg(n).run();
+    kernel("add_f32").gridFor(n / 4 + 1).input(tensor(a)).input(tensor(b)).output(tensor(out)).arg(n)
+        .run();
   }
 
   @Override
@@ -264,7 +275,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
       return;
     }
     context.makeCurrent();
-    kernel("add_row_vector").gridFor(x.size()).arg(tensor(x)).arg(tensor(bias))
+    kernel("add_row_vector").gridFor(x.size()).arg(tensor(x)).input(tensor(bias))
         .arg((long) x.rows()).arg(x.cols()).run();
   }
 
@@ -285,8 +296,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
     context.makeCurrent();
     kernel("rms_norm_forward").grid(x.rows(), 1, 1).block(KernelLaunch.THREADS, 1, 1)
-        .arg(tensor(x)).arg(tensor(weight)).arg(tensor(out)).arg(tensor(invRms)).arg(x.cols())
-        .arg(eps).run();
+        .input(tensor(x)).input(tensor(weight)).output(tensor(out)).output(tensor(invRms))
+        .arg(x.cols()).arg(eps).run();
   }
 
   @Override
@@ -304,8 +315,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
     context.makeCurrent();
     kernel("rms_norm_backward_input").grid(x.rows(), 1, 1).block(KernelLaunch.THREADS, 1, 1)
-        .arg(tensor(dOut)).arg(tensor(x)).arg(tensor(weight)).arg(tensor(invRms)).arg(tensor(dX))
-        .arg(x.cols()).run();
+        .input(tensor(dOut)).input(tensor(x)).input(tensor(weight)).input(tensor(invRms))
+        .output(tensor(dX)).arg(x.cols()).run();
     if (dWeight != null) {
       ColumnSums.accumulate(this, tensor(dOut), tensor(x), tensor(invRms), tensor(dWeight));
     }
@@ -327,7 +338,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
     context.makeCurrent();
     kernel("rotary").gridFor(x.size() / 2).arg(tensor(x)).arg((long) x.rows()).arg(x.cols())
-        .arg(headDim).arg(seqLen).arg(tensor(cos)).arg(tensor(sin)).arg(inverse ? -1f : 1f).run();
+        .arg(headDim).arg(seqLen).input(tensor(cos)).input(tensor(sin)).arg(inverse ? -1f : 1f).run();
   }
 
   @Override
@@ -363,8 +374,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
       return;
     }
     context.makeCurrent();
-    kernel("swiglu_forward").gridFor(gate.size()).arg(tensor(gate)).arg(tensor(up))
-        .arg(tensor(out)).arg(gate.size()).run();
+    kernel("swiglu_forward").gridFor(gate.size()).input(tensor(gate)).input(tensor(up))
+        .output(tensor(out)).arg(gate.size()).run();
   }
 
   @Override
@@ -377,8 +388,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
       return;
     }
     context.makeCurrent();
-    kernel("swiglu_backward").gridFor(gate.size()).arg(tensor(dOut)).arg(tensor(gate))
-        .arg(tensor(up)).arg(tensor(dGate)).arg(tensor(dUp)).arg(gate.size()).run();
+    kernel("swiglu_backward").gridFor(gate.size()).input(tensor(dOut)).input(tensor(gate))
+        .input(tensor(up)).output(tensor(dGate)).output(tensor(dUp)).arg(gate.size()).run();
   }
 
   @Override
@@ -395,7 +406,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
     context.makeCurrent();
     DeviceBlock deviceIds = uploadInts(ids);
-    kernel("embed_rows").gridFor(out.size()).arg(tensor(table)).arg(deviceIds).arg(tensor(out))
+    kernel("embed_rows").gridFor(out.size()).input(tensor(table)).arg(deviceIds).output(tensor(out))
         .arg((long) ids.length).arg(table.cols()).run();
     release(deviceIds);
   }
@@ -420,7 +431,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     DeviceBlock deviceTargets = uploadInts(targets);
     DeviceBlock deviceNll = scratch((long) nll.length * Double.BYTES);
     kernel("cross_entropy_rows").grid(targets.length, 1, 1).block(KernelLaunch.THREADS, 1, 1)
-        .arg(tensor(logits)).arg(deviceTargets).arg(logits.cols()).arg(deviceNll).run();
+        .input(tensor(logits)).arg(deviceTargets).arg(logits.cols()).arg(deviceNll).run();
     CudaException.check(cuMemcpyDtoH(Pointer.to(nll), deviceNll.pointer,
         (long) nll.length * Double.BYTES), "crossEntropy download");
     release(deviceTargets);

@@ -21,6 +21,7 @@ public final class CudaTensor implements Tensor {
   private final Allocation allocation;
   private final Cleaner.Cleanable cleanable;
   private int version;
+  private boolean zeroPending;
 
   /** Holds no reference to the tensor, so that the cleaner can run when the tensor is gone. */
   private static final class Allocation implements Runnable {
@@ -64,6 +65,19 @@ public final class CudaTensor implements Tensor {
   @Override
   public void close() {
     cleanable.clean();
+  }
+
+  /**
+   * A tensor made by {@link CudaBackend#zeros} is cleared only when something reads it before
+   * overwriting it: most are outputs, which a kernel fills completely, and clearing them would
+   * cost a pass over memory each.
+   */
+  boolean zeroPending() {
+    return zeroPending;
+  }
+
+  void setZeroPending(boolean pending) {
+    zeroPending = pending;
   }
 
   /** Advanced whenever an op may have written the tensor; see {@link PackCache}. */

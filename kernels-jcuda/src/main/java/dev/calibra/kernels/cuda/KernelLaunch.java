@@ -59,14 +59,26 @@ final class KernelLaunch {
     return this;
   }
 
-  /** A tensor the kernel may write: its packed copies go stale (the safe default). */
+  /**
+   * A tensor the kernel may read and write (the safe default): a pending clear happens first, and
+   * its packed copies go stale.
+   */
   KernelLaunch arg(CudaTensor tensor) {
+    backend.clearIfPending(tensor);
     tensor.written();
     return arg(tensor.pointer());
   }
 
   /** A tensor the kernel only reads. */
   KernelLaunch input(CudaTensor tensor) {
+    backend.clearIfPending(tensor);
+    return arg(tensor.pointer());
+  }
+
+  /** A tensor the kernel overwrites completely without reading it: a pending clear is dropped. */
+  KernelLaunch output(CudaTensor tensor) {
+    tensor.setZeroPending(false);
+    tensor.written();
     return arg(tensor.pointer());
   }
 

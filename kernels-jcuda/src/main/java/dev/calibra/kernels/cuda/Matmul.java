@@ -17,7 +17,7 @@ import java.util.Map;
  * otherwise gemm_bf16_mma (mma.sync, sm_80+). The packing costs one read of each fp32 operand and
  * one write of half its size. fp32 path: gemm_f32 reads the operands in place through strides.
  *
- * <p>{@code -Dcalibra.cuda.gemm=mma|wgmma|wgmma-ws} forces one bf16 kernel for every product
+ * <p>{@code -Dcalibra.cuda.gemm=mma|wgmma|wgmma-deep} forces one bf16 kernel for every product
  * (to compare them, or to avoid one); {@code auto}, the default, chooses as above.
  */
 final class Matmul {
@@ -25,7 +25,7 @@ final class Matmul {
   /** The kernels a product can run on; the Hopper ones in order of preference (measured). */
   enum Kernel {
     WGMMA("gemm_bf16_wgmma", "wgmma", 256, 128, 256, 4 * (128 + 256) * 64 * 2 + 1024),
-    WGMMA_WS("gemm_bf16_wgmma_ws", "wgmma-ws", 384, 128, 256, 4 * (128 + 256) * 64 * 2 + 64 + 1024),
+    WGMMA_DEEP("gemm_bf16_wgmma_deep", "wgmma-deep", 256, 128, 256, 4 * (128 + 256) * 64 * 2 + 1024),
     MMA("gemm_bf16_mma", "mma", 256, 128, 128, 4 * (128 + 128) * 64 * 2),
     FP32("gemm_f32", "fp32", 256, 64, 64, 0);
 
@@ -46,7 +46,7 @@ final class Matmul {
     }
 
     boolean hopper() {
-      return this == WGMMA_WS || this == WGMMA;
+      return this == WGMMA_DEEP || this == WGMMA;
     }
 
     static Kernel byLabel(String label) {
@@ -55,7 +55,7 @@ final class Matmul {
           return k;
         }
       }
-      throw new IllegalArgumentException("calibra.cuda.gemm must be auto, mma, wgmma or wgmma-ws, got '"
+      throw new IllegalArgumentException("calibra.cuda.gemm must be auto, mma, wgmma or wgmma-deep, got '"
           + label + "'");
     }
   }
@@ -81,7 +81,7 @@ final class Matmul {
     }
     long hopperTiles = (long) ceilDiv(m, Kernel.WGMMA.tileM) * ceilDiv(n, Kernel.WGMMA.tileN);
     if (hopperTiles >= backend.device().multiprocessors()) {
-      for (Kernel kernel : List.of(Kernel.WGMMA, Kernel.WGMMA_WS)) {
+      for (Kernel kernel : List.of(Kernel.WGMMA, Kernel.WGMMA_DEEP)) {
         if (check(kernel).passed()) {
           return kernel;
         }
@@ -100,7 +100,7 @@ final class Matmul {
       return "fp32 on the CUDA cores";
     }
     StringBuilder text = new StringBuilder("bf16 on the tensor cores: mma.sync");
-    for (Kernel kernel : List.of(Kernel.WGMMA, Kernel.WGMMA_WS)) {
+    for (Kernel kernel : List.of(Kernel.WGMMA, Kernel.WGMMA_DEEP)) {
       text.append(String.format(Locale.ROOT, "; %s %s", kernel.label, check(kernel).note()));
     }
     return text.toString();
@@ -118,6 +118,7 @@ final class Matmul {
       if (!accumulate) {
         CudaException.check(cuMemsetD32Async(c.pointer(), 0, c.size(), backend.stream()),
             "cuMemsetD32Async");
+        c.setZeroPending(false);
         c.written();
       }
       return;
@@ -130,10 +131,11 @@ final class Matmul {
     DeviceBlock packedA = pack(a, transposeA, m, k, paddedK);
     DeviceBlock packedB = pack(b, !transposeB, n, k, paddedK);
     int tiles = ceilDiv(m, kernel.tileM) * ceilDiv(n, kernel.tileN);
-    backend.kernel(kernel.function).grid(tiles, 1, 1).block(kernel.threads, 1, 1)
-        .sharedBytes(kernel.sharedBytes)
-        .arg(packedA).arg(packedB).arg(c).arg(m).arg(n).arg(paddedK).arg(n).arg(accumulate ? 1 : 0)
-        .run();
+    KernelLaunch launch = backend.kernel(kernel.function).grid(tiles, 1, 1)
+        .block(kernel.threads, 1, 1).sharedBytes(kernel.sharedBytes).arg(packedA).arg(packedB);
+    // Every element of c is written; with accumulate it is read first.
+    (accumulate ? launch.arg(c) : launch.output(c))
+        .arg(m).arg(n).arg(paddedK).arg(n).arg(accumulate ? 1 : 0).run();
   }
 
   /**
@@ -161,9 +163,10 @@ final class Matmul {
     long aColStride = transposeA ? a.cols() : 1;
     long bRowStride = transposeB ? 1 : b.cols();
     long bColStride = transposeB ? b.cols() : 1;
-    backend.kernel(Kernel.FP32.function).grid(ceilDiv(n, Kernel.FP32.tileN), ceilDiv(m, Kernel.FP32.tileM), 1)
-        .block(Kernel.FP32.threads, 1, 1)
-        .arg(a).arg(aRowStride).arg(aColStride).arg(b).arg(bRowStride).arg(bColStride).arg(c)
+    KernelLaunch launch = backend.kernel(Kernel.FP32.function)
+        .grid(ceilDiv(n, Kernel.FP32.tileN), ceilDiv(m, Kernel.FP32.tileM), 1).block(Kernel.FP32.threads, 1, 1)
+        .input(a).arg(aRowStride).arg(aColStride).input(b).arg(bRowStride).arg(bColStride);
+    (accumulate ? launch.arg(c) : launch.output(c))
         .arg(m).arg(n).arg(k).arg(n).arg(accumulate ? 1 : 0).run();
   }
 
