@@ -17,7 +17,7 @@ import java.util.Map;
  * otherwise gemm_bf16_mma (mma.sync, sm_80+). The packing costs one read of each fp32 operand and
  * one write of half its size. fp32 path: gemm_f32 reads the operands in place through strides.
  *
- * <p>{@code -Dcalibra.cuda.gemm=mma|wgmma|wgmma-deep} forces one bf16 kernel for every product
+ * <p>{@code -Dcalibra.cuda.gemm=mma|wgmma|wgmma-n128} forces one bf16 kernel for every product
  * (to compare them, or to avoid one); {@code auto}, the default, chooses as above.
  */
 final class Matmul {
@@ -25,7 +25,7 @@ final class Matmul {
   /** The kernels a product can run on; the Hopper ones in order of preference (measured). */
   enum Kernel {
     WGMMA("gemm_bf16_wgmma", "wgmma", 256, 128, 256, 4 * (128 + 256) * 64 * 2 + 1024),
-    WGMMA_DEEP("gemm_bf16_wgmma_deep", "wgmma-deep", 256, 128, 256, 4 * (128 + 256) * 64 * 2 + 1024),
+    WGMMA_N128("gemm_bf16_wgmma_n128", "wgmma-n128", 256, 128, 128, 3 * (128 + 128) * 64 * 2 + 1024),
     MMA("gemm_bf16_mma", "mma", 256, 128, 128, 4 * (128 + 128) * 64 * 2),
     FP32("gemm_f32", "fp32", 256, 64, 64, 0);
 
@@ -45,17 +45,13 @@ final class Matmul {
       this.sharedBytes = sharedBytes;
     }
 
-    boolean hopper() {
-      return this == WGMMA_DEEP || this == WGMMA;
-    }
-
     static Kernel byLabel(String label) {
       for (Kernel k : values()) {
         if (k.label.equals(label) && k != FP32) {
           return k;
         }
       }
-      throw new IllegalArgumentException("calibra.cuda.gemm must be auto, mma, wgmma or wgmma-deep, got '"
+      throw new IllegalArgumentException("calibra.cuda.gemm must be auto, mma, wgmma or wgmma-n128, got '"
           + label + "'");
     }
   }
@@ -81,7 +77,7 @@ final class Matmul {
     }
     long hopperTiles = (long) ceilDiv(m, Kernel.WGMMA.tileM) * ceilDiv(n, Kernel.WGMMA.tileN);
     if (hopperTiles >= backend.device().multiprocessors()) {
-      for (Kernel kernel : List.of(Kernel.WGMMA, Kernel.WGMMA_DEEP)) {
+      for (Kernel kernel : List.of(Kernel.WGMMA, Kernel.WGMMA_N128)) {
         if (check(kernel).passed()) {
           return kernel;
         }
@@ -100,7 +96,7 @@ final class Matmul {
       return "fp32 on the CUDA cores";
     }
     StringBuilder text = new StringBuilder("bf16 on the tensor cores: mma.sync");
-    for (Kernel kernel : List.of(Kernel.WGMMA, Kernel.WGMMA_DEEP)) {
+    for (Kernel kernel : List.of(Kernel.WGMMA, Kernel.WGMMA_N128)) {
       text.append(String.format(Locale.ROOT, "; %s %s", kernel.label, check(kernel).note()));
     }
     return text.toString();

@@ -72,7 +72,7 @@ class MatmulParityTest {
     } else if (gpu.device().isHopper()) {
       // Tested directly, whatever their start-up checks said.
       kernels.add(Matmul.Kernel.WGMMA);
-      kernels.add(Matmul.Kernel.WGMMA_DEEP);
+      kernels.add(Matmul.Kernel.WGMMA_N128);
     }
     return kernels.stream().distinct().toList();
   }
