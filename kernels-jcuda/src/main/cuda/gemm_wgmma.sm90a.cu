@@ -1,14 +1,15 @@
-// Hopper GEMMs (sm_90a): the same contract as gemm_bf16_mma (C = [C +] A·Bᵀ, A [M][paddedK] and
+// Hopper GEMM (sm_90a): the same contract as gemm_bf16_mma (C = [C +] A·Bᵀ, A [M][paddedK] and
 // B [N][paddedK] packed bf16, fp32 accumulation), on the warpgroup tensor-core instructions
 // (wgmma), which read both operands straight from shared memory.
 //
-// A block of 2 warpgroups owns a 128×BN tile, each warpgroup 64 rows (one m64nBNk16 wgmma per
-// k16 step, BN/2 fp32 accumulators per thread), k in steps of 64. Tiles arrive through a ring of
-// cp.async slots in the 128-byte-swizzled layout that the wgmma descriptors name, copied by the
-// same threads that multiply. gemm_bf16_wgmma: 128×256 tiles, 4 slots, one block per SM.
-// gemm_bf16_wgmma_n128: 128×128 tiles, 3 slots, two blocks per SM, so that one block's
-// barriers and stores overlap the other's products. JCuda 12.6 has no cuTensorMapEncodeTiled, so
-// the bulk tensor copy engine (TMA) is not used.
+// 128×256 tiles, k in steps of 64; 2 warpgroups each own 64 rows × 256 columns (one m64n256k16
+// wgmma per k16 step, 128 fp32 accumulators per thread). Tiles arrive through a 4-slot cp.async
+// ring in the 128-byte-swizzled layout that the wgmma descriptors name, copied by the same
+// threads that multiply: two tiles are in flight while a third is multiplied, with one block
+// barrier per k step. JCuda 12.6 has no cuTensorMapEncodeTiled, so the bulk tensor copy engine
+// (TMA) is not used. (Measured slower on the H100, see kernels-jcuda/NOTES.md: a warp-specialized
+// variant with a loading warpgroup and mbarriers, three tiles in flight, and 128×128 tiles with
+// two blocks per SM.)
 #include "common.cuh"
 
 using namespace calibra;
@@ -16,15 +17,13 @@ using namespace calibra;
 namespace {
 
 constexpr int BM = 128;
+constexpr int BN = 256;
 constexpr int BK = 64;
+constexpr int STAGES = 4;
 constexpr int THREADS = 256;
 constexpr int A_BYTES = BM * BK * 2;
+constexpr int STAGE_BYTES = (BM + BN) * BK * 2;
 constexpr int GROUP_M = 8;
-
-template <int BN>
-__host__ __device__ constexpr int stage_bytes() {
-  return (BM + BN) * BK * 2;
-}
 
 // Shared-memory matrix descriptor of a k-major, 128-byte-swizzled bf16 tile: rows of 64 values
 // (128 bytes), 8-row groups 1024 bytes apart (stride byte offset); the leading byte offset is
@@ -35,7 +34,7 @@ __device__ __forceinline__ uint64_t descriptor(uint32_t address) {
          ((uint64_t)(1024 >> 4) << 32) | ((uint64_t)1 << 62);
 }
 
-// d (64×N per warpgroup) += A (64×16 at descriptor a) · B (N×16 at descriptor b)ᵀ.
+// d (64×256 per warpgroup) += A (64×16 at descriptor a) · B (256×16 at descriptor b)ᵀ.
 __device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], uint64_t a, uint64_t b) {
   asm volatile(
       "{\n"
@@ -71,55 +70,21 @@ __device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], uint64_t a, ui
       : "l"(a), "l"(b), "r"(1));
 }
 
-__device__ __forceinline__ void wgmma_m64n128k16(float (&d)[64], uint64_t a, uint64_t b) {
-  asm volatile(
-      "{\n"
-      ".reg .pred accumulate;\n"
-      "setp.ne.b32 accumulate, %66, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {"
-      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15,"
-      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31,"
-      "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47,"
-      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
-      "}, %64, %65, accumulate, 1, 1, 0, 0;\n"
-      "}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-      : "l"(a), "l"(b), "r"(1));
-}
-
-template <int BN>
-__device__ __forceinline__ void wgmma_k16(float (&d)[BN / 2], uint64_t a, uint64_t b) {
-  if constexpr (BN == 256) {
-    wgmma_m64n256k16(d, a, b);
-  } else {
-    wgmma_m64n128k16(d, a, b);
-  }
-}
-
 // Keeps the compiler from moving accumulator accesses across the asynchronous wgmma window.
-template <int N>
-__device__ __forceinline__ void fence_accumulators(float (&d)[N]) {
+__device__ __forceinline__ void fence_accumulators(float (&d)[128]) {
 #pragma unroll
-  for (int i = 0; i < N; i++) {
+  for (int i = 0; i < 128; i++) {
     asm volatile("" : "+f"(d[i])::"memory");
   }
 }
 
 // Copies one k tile of A (BM rows) and B (BN rows) into a stage, 16 bytes per cp.async.
-template <int BN>
 __device__ __forceinline__ void load_stage(const __nv_bfloat16* A, const __nv_bfloat16* B, int M,
                                            int N, int paddedK, int tileM, int tileN, int kTile,
                                            uint32_t stage) {
   const int chunksA = BM * (BK / 8);
 #pragma unroll
-  for (int i = 0; i < stage_bytes<BN>() / 16 / THREADS; i++) {
+  for (int i = 0; i < STAGE_BYTES / 16 / THREADS; i++) {
     const int chunk = threadIdx.x + i * THREADS;
     const bool isA = chunk < chunksA;
     const int local = isA ? chunk : chunk - chunksA;
@@ -135,7 +100,6 @@ __device__ __forceinline__ void load_stage(const __nv_bfloat16* A, const __nv_bf
 
 // Block → (row tile, column tile): consecutive blocks walk down GROUP_M row tiles before moving
 // right, so the B tiles they share are still in L2.
-template <int BN>
 __device__ __forceinline__ void tile_of_block(int M, int N, int& tileM, int& tileN) {
   const int tilesM = (M + BM - 1) / BM;
   const int tilesN = (N + BN - 1) / BN;
@@ -147,11 +111,10 @@ __device__ __forceinline__ void tile_of_block(int M, int N, int& tileM, int& til
   tileN = (blockIdx.x % perGroup) / groupRows;
 }
 
-// Writes (or adds) a warpgroup's 64×BN accumulators. Layout: warp w of the warpgroup holds rows
-// 16w … 16w+15; for column block j (8 wide) d[4j], d[4j+1] are row lane/4, columns 2·(lane%4)
-// and +1, and d[4j+2], d[4j+3] the same columns 8 rows further down.
-template <int BN>
-__device__ __forceinline__ void store_accumulators(const float (&d)[BN / 2], float* C, int M, int N,
+// Writes (or adds) a warpgroup's 64×256 accumulators. Layout: warp w of the warpgroup
+// holds rows 16w … 16w+15; for column block j (8 wide) d[4j], d[4j+1] are row lane/4, columns
+// 2·(lane%4) and +1, and d[4j+2], d[4j+3] the same columns 8 rows further down.
+__device__ __forceinline__ void store_accumulators(const float (&d)[128], float* C, int M, int N,
                                                    int ldc, int accumulate, int tileM, int tileN,
                                                    int warpgroup) {
   const int lane = threadIdx.x % 32;
@@ -163,7 +126,7 @@ __device__ __forceinline__ void store_accumulators(const float (&d)[BN / 2], flo
     if (row >= M) continue;
     float* out = C + (long long)row * ldc;
 #pragma unroll
-    for (int j = 0; j < BN / 8; j++) {
+    for (int j = 0; j < 32; j++) {
       const int col = tileN * BN + j * 8 + (lane % 4) * 2;
       float v0 = d[4 * j + 2 * half];
       float v1 = d[4 * j + 2 * half + 1];
@@ -183,69 +146,62 @@ __device__ __forceinline__ void store_accumulators(const float (&d)[BN / 2], flo
   }
 }
 
-// One block's tile. The slot refilled at step kt is that of tile kt − (STAGES − 2), whose wgmma
-// both warpgroups waited for before this step's barrier: STAGES − 2 tiles are in flight while
-// one is multiplied.
-template <int BN, int STAGES>
-__device__ __forceinline__ void gemm_tile(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C,
-                                          int M, int N, int paddedK, int ldc, int accumulate) {
+// d += the 64×256 product of one stage: 4 wgmma k16 steps, committed as one group.
+__device__ __forceinline__ void multiply_stage(float (&d)[128], uint32_t stageA, uint32_t stageB) {
+  fence_accumulators(d);
+  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+  for (int ks = 0; ks < BK / 16; ks++) {
+    wgmma_m64n256k16(d, descriptor(stageA + ks * 32), descriptor(stageB + ks * 32));
+  }
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+
+}  // namespace
+
+extern "C" __global__ void __launch_bounds__(THREADS, 1)
+    gemm_bf16_wgmma(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, int M, int N,
+                    int paddedK, int ldc, int accumulate) {
   extern __shared__ __align__(1024) unsigned char shared[];
   // The swizzle pattern repeats every 1024 bytes and the descriptors assume tiles start on it.
   const uint32_t base = (shared_address(shared) + 1023) & ~1023u;
+
   int tileM;
   int tileN;
-  tile_of_block<BN>(M, N, tileM, tileN);
+  tile_of_block(M, N, tileM, tileN);
   const int warpgroup = threadIdx.x / 128;
-  float d[BN / 2];
+
+  float d[128];
 #pragma unroll
-  for (int i = 0; i < BN / 2; i++) d[i] = 0.0f;
+  for (int i = 0; i < 128; i++) d[i] = 0.0f;
 
   const int kTiles = paddedK / BK;
 #pragma unroll
   for (int s = 0; s < STAGES - 2; s++) {
-    if (s < kTiles) load_stage<BN>(A, B, M, N, paddedK, tileM, tileN, s, base + s * stage_bytes<BN>());
+    if (s < kTiles) load_stage(A, B, M, N, paddedK, tileM, tileN, s, base + s * STAGE_BYTES);
     cp_async_commit();
   }
+
   for (int kt = 0; kt < kTiles; kt++) {
     cp_async_wait<STAGES - 3>();  // tile kt has landed (this thread's part of it)
     // cp.async writes through the generic proxy; wgmma reads through the async proxy.
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
     __syncthreads();
+    // Refill the slot of tile kt − 2: both warpgroups waited for its wgmma before this barrier.
     const int next = kt + STAGES - 2;
     if (next < kTiles) {
-      load_stage<BN>(A, B, M, N, paddedK, tileM, tileN, next, base + (next % STAGES) * stage_bytes<BN>());
+      load_stage(A, B, M, N, paddedK, tileM, tileN, next, base + (next % STAGES) * STAGE_BYTES);
     }
     cp_async_commit();
-    const uint32_t stage = base + (kt % STAGES) * stage_bytes<BN>();
-    fence_accumulators(d);
-    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
-#pragma unroll
-    for (int ks = 0; ks < BK / 16; ks++) {
-      wgmma_k16<BN>(d, descriptor(stage + warpgroup * 64 * 128 + ks * 32),
-                    descriptor(stage + A_BYTES + ks * 32));
-    }
-    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+
+    const uint32_t stage = base + (kt % STAGES) * STAGE_BYTES;
+    multiply_stage(d, stage + warpgroup * 64 * 128, stage + A_BYTES);
     asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
     fence_accumulators(d);
   }
   asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
   fence_accumulators(d);
   cp_async_wait<0>();
-  store_accumulators<BN>(d, C, M, N, ldc, accumulate, tileM, tileN, warpgroup);
-}
 
-}  // namespace
-
-// Dynamic shared memory: 4 · 48 KiB + 1 KiB for alignment.
-extern "C" __global__ void __launch_bounds__(THREADS, 1)
-    gemm_bf16_wgmma(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, int M, int N,
-                    int paddedK, int ldc, int accumulate) {
-  gemm_tile<256, 4>(A, B, C, M, N, paddedK, ldc, accumulate);
-}
-
-// Dynamic shared memory: 3 · 32 KiB + 1 KiB for alignment, so that two blocks share an SM.
-extern "C" __global__ void __launch_bounds__(THREADS, 2)
-    gemm_bf16_wgmma_n128(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, int M, int N,
-                         int paddedK, int ldc, int accumulate) {
-  gemm_tile<128, 3>(A, B, C, M, N, paddedK, ldc, accumulate);
+  store_accumulators(d, C, M, N, ldc, accumulate, tileM, tileN, warpgroup);
 }

@@ -25,7 +25,7 @@ import java.util.OptionalDouble;
  *
  * <pre>
  *   CudaBenchmark [--workload bench/cuda/workload.json] [--torch torch.json] [--steps 10]
- *                 [--kernels mma,wgmma,wgmma-n128]
+ *                 [--kernels mma,wgmma]
  * </pre>
  * The torch file is what bench/cuda/torch_reference.py wrote in the same run on the same GPU;
  * without it the PyTorch columns say n/a. Needs a GPU.
@@ -81,7 +81,7 @@ public final class CudaBenchmark {
       if (kernels != null) {
         choices.addAll(kernels);
       } else {
-        choices.addAll(gpu.device().isHopper() ? List.of("mma", "wgmma", "wgmma-n128") : List.of("mma"));
+        choices.addAll(gpu.device().isHopper() ? List.of("mma", "wgmma") : List.of("mma"));
       }
       List<GemmRow> rows = new ArrayList<>();
       for (Workload.Gemm g : workload.gemm()) {

@@ -11,10 +11,6 @@ public final class CudaException extends RuntimeException {
     super(message);
   }
 
-  public CudaException(String message, Throwable cause) {
-    super(message, cause);
-  }
-
   /** Throws unless {@code result} is CUDA_SUCCESS; {@code call} names what was attempted. */
   static void check(int result, String call) {
     if (result != CUresult.CUDA_SUCCESS) {

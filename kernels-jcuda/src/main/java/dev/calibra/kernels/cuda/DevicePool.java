@@ -116,7 +116,7 @@ final class DevicePool implements AutoCloseable {
   }
 
   /** Gives the cached blocks back to the driver. */
-  synchronized void trim() {
+  private void trim() {
     synchronizeStream.run();
     for (ArrayDeque<CUdeviceptr> list : free.values()) {
       for (CUdeviceptr pointer : list) {

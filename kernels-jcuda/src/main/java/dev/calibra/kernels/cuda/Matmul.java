@@ -2,10 +2,6 @@ package dev.calibra.kernels.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 
-import java.util.EnumMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 
 /**
  * Matrix products c = [c +] op(a)·op(b) on the GPU, for all four transpose forms.
@@ -13,19 +9,18 @@ import java.util.Map;
  * <p>bf16 path: both operands are first packed (pack.cu) into bf16 matrices whose rows run along
  * k, zero-padded to a multiple of 64; op(a) gives [m][k'] and op(b)ᵀ gives [n][k']. One tensor-core
  * kernel then serves every form and every size: on Hopper, when a product fills the GPU with
- * 128×256 tiles, the first wgmma kernel that passed its start-up check ({@link WgmmaCheck}),
- * otherwise gemm_bf16_mma (mma.sync, sm_80+). The packing costs one read of each fp32 operand and
+ * 128×256 tiles, gemm_bf16_wgmma if it passed its start-up check ({@link WgmmaCheck}), otherwise
+ * gemm_bf16_mma (mma.sync, sm_80+). The packing costs one read of each fp32 operand and
  * one write of half its size. fp32 path: gemm_f32 reads the operands in place through strides.
  *
- * <p>{@code -Dcalibra.cuda.gemm=mma|wgmma|wgmma-n128} forces one bf16 kernel for every product
- * (to compare them, or to avoid one); {@code auto}, the default, chooses as above.
+ * <p>{@code -Dcalibra.cuda.gemm=mma|wgmma} forces one bf16 kernel for every product (to compare
+ * them, or to avoid the Hopper one); {@code auto}, the default, chooses as above.
  */
 final class Matmul {
 
-  /** The kernels a product can run on; the Hopper ones in order of preference (measured). */
+  /** The kernels a product can run on. */
   enum Kernel {
     WGMMA("gemm_bf16_wgmma", "wgmma", 256, 128, 256, 4 * (128 + 256) * 64 * 2 + 1024),
-    WGMMA_N128("gemm_bf16_wgmma_n128", "wgmma-n128", 256, 128, 128, 3 * (128 + 128) * 64 * 2 + 1024),
     MMA("gemm_bf16_mma", "mma", 256, 128, 128, 4 * (128 + 128) * 64 * 2),
     FP32("gemm_f32", "fp32", 256, 64, 64, 0);
 
@@ -51,7 +46,7 @@ final class Matmul {
           return k;
         }
       }
-      throw new IllegalArgumentException("calibra.cuda.gemm must be auto, mma, wgmma or wgmma-n128, got '"
+      throw new IllegalArgumentException("calibra.cuda.gemm must be auto, mma or wgmma, got '"
           + label + "'");
     }
   }
@@ -60,7 +55,7 @@ final class Matmul {
   private static final int K_STEP = 64;
 
   private final CudaBackend backend;
-  private final Map<Kernel, WgmmaCheck.Result> checks = new EnumMap<>(Kernel.class);
+  private WgmmaCheck.Result wgmmaCheck;
 
   Matmul(CudaBackend backend) {
     this.backend = backend;
@@ -76,30 +71,23 @@ final class Matmul {
       return Kernel.byLabel(forced);
     }
     long hopperTiles = (long) ceilDiv(m, Kernel.WGMMA.tileM) * ceilDiv(n, Kernel.WGMMA.tileN);
-    if (hopperTiles >= backend.device().multiprocessors()) {
-      for (Kernel kernel : List.of(Kernel.WGMMA, Kernel.WGMMA_N128)) {
-        if (check(kernel).passed()) {
-          return kernel;
-        }
-      }
-    }
-    return Kernel.MMA;
+    boolean fillsTheGpu = hopperTiles >= backend.device().multiprocessors();
+    return fillsTheGpu && wgmmaCheck().passed() ? Kernel.WGMMA : Kernel.MMA;
   }
 
-  /** Runs a Hopper kernel's check on first use; its outcome holds for the backend's life. */
-  WgmmaCheck.Result check(Kernel kernel) {
-    return checks.computeIfAbsent(kernel, k -> WgmmaCheck.run(backend, this, k));
+  /** Runs the Hopper kernel's check on first use; its outcome holds for the backend's life. */
+  WgmmaCheck.Result wgmmaCheck() {
+    if (wgmmaCheck == null) {
+      wgmmaCheck = WgmmaCheck.run(backend, this);
+    }
+    return wgmmaCheck;
   }
 
   String describe() {
     if (backend.precision() == MatmulPrecision.FP32) {
       return "fp32 on the CUDA cores";
     }
-    StringBuilder text = new StringBuilder("bf16 on the tensor cores: mma.sync");
-    for (Kernel kernel : List.of(Kernel.WGMMA, Kernel.WGMMA_N128)) {
-      text.append(String.format(Locale.ROOT, "; %s %s", kernel.label, check(kernel).note()));
-    }
-    return text.toString();
+    return "bf16 on the tensor cores: mma.sync; wgmma " + wgmmaCheck().note();
   }
 
   void multiply(Kernel kernel, CudaTensor a, boolean transposeA, CudaTensor b, boolean transposeB,

@@ -4,11 +4,11 @@ import java.util.Locale;
 import java.util.Random;
 
 /**
- * Decides whether a Hopper GEMM kernel may be chosen: on a compute capability 9.0 device it must
- * reproduce the mma.sync kernel on a product with ragged edges. Both sum the same bf16 products
- * in fp32, in different orders, so they agree to about 1e-6 relative; a layout, descriptor or
- * synchronisation mistake gives errors of order 1. A kernel that fails is not chosen: slower, but
- * right.
+ * Decides whether the Hopper GEMM (gemm_bf16_wgmma) may be chosen: on a compute capability 9.0
+ * device it must reproduce the mma.sync kernel on a product with ragged edges. Both sum the same
+ * bf16 products in fp32, in different orders, so they agree to about 1e-6 relative; a layout,
+ * descriptor or synchronisation mistake gives errors of order 1. If it fails, products stay on
+ * mma.sync: slower, but right.
  */
 final class WgmmaCheck {
 
@@ -19,11 +19,11 @@ final class WgmmaCheck {
 
   private WgmmaCheck() {}
 
-  static Result run(CudaBackend backend, Matmul matmul, Matmul.Kernel kernel) {
+  static Result run(CudaBackend backend, Matmul matmul) {
     if (!backend.device().isHopper()) {
       return new Result(false, "not used (needs compute capability 9.0)");
     }
-    if (!backend.kernels().has(kernel.function)) {
+    if (!backend.kernels().has(Matmul.Kernel.WGMMA.function)) {
       return new Result(false, "not used (its module is not loaded)");
     }
     int m = 200;
@@ -34,7 +34,7 @@ final class WgmmaCheck {
         CudaTensor b = (CudaTensor) backend.upload(gaussian(random, n * k), n, k);
         CudaTensor hopper = (CudaTensor) backend.zeros(m, n);
         CudaTensor reference = (CudaTensor) backend.zeros(m, n)) {
-      matmul.multiply(kernel, a, false, b, true, hopper, false);
+      matmul.multiply(Matmul.Kernel.WGMMA, a, false, b, true, hopper, false);
       matmul.multiply(Matmul.Kernel.MMA, a, false, b, true, reference, false);
       float[] got = backend.download(hopper);
       float[] expected = backend.download(reference);

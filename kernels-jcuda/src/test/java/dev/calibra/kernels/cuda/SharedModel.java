@@ -7,6 +7,7 @@ import dev.calibra.model.backend.Tensor;
 import dev.calibra.model.llama.BlockWeights;
 import dev.calibra.model.llama.Linear;
 import dev.calibra.model.llama.LlamaConfig;
+import dev.calibra.model.llama.LlamaWeightSource;
 import dev.calibra.model.llama.RopeScaling;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -20,11 +21,11 @@ import java.util.Map;
 
 /**
  * A model of ../shared/models (the system property calibra.shared points at shared/), read
- * directly: config.json and an unsharded model.safetensors of F32 or BF16 tensors. The storage
- * module reads these too, but through Hadoop, whose jars are too large to carry to the GPU
- * machine; the parity tests need only this much.
+ * directly: config.json and an unsharded model.safetensors of F32 or BF16 tensors, with tied
+ * embeddings. The storage module reads these too, but through Hadoop, whose jars are too large to
+ * carry to the GPU machine; the parity tests need only this much.
  */
-final class SharedModel {
+final class SharedModel implements LlamaWeightSource {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -65,8 +66,27 @@ final class SharedModel {
     return directory;
   }
 
-  LlamaConfig config() {
+  @Override
+  public LlamaConfig config() {
     return config;
+  }
+
+  @Override
+  public Tensor embedding(Backend backend) {
+    return backend.upload(read("model.embed_tokens.weight"), config.vocabSize(), config.hiddenSize());
+  }
+
+  @Override
+  public Tensor finalNorm(Backend backend) {
+    return backend.upload(read("model.norm.weight"), 1, config.hiddenSize());
+  }
+
+  @Override
+  public Tensor lmHead(Backend backend) {
+    if (!config.tieWordEmbeddings()) {
+      throw new UnsupportedOperationException(directory + " has an untied output projection");
+    }
+    return embedding(backend);
   }
 
   float[] read(String name) {
@@ -95,7 +115,8 @@ final class SharedModel {
     }
   }
 
-  BlockWeights block(int index, Backend backend) {
+  @Override
+  public BlockWeights block(int index, Backend backend) {
     String prefix = "model.layers." + index + ".";
     Map<Linear, Tensor> weights = new EnumMap<>(Linear.class);
     for (Linear linear : Linear.values()) {
