@@ -33,11 +33,13 @@ mvn -B -q dependency:copy -Dartifact="org.junit.platform:junit-platform-console-
 mv "$stage"/junit-platform-console-standalone-*.jar "$stage/junit-platform-console-standalone.jar"
 cp bench/cuda/workload.json bench/cuda/torch_reference.py "$stage/bench/"
 cp kernels-jcuda/device/on-gpu-machine.sh "$stage/"
+# The models the parity tests read (stories260K's evaluation split for the perplexity test).
 for model in stories260K dict-llama-15M; do
   mkdir -p "$stage/shared/models/$model"
   cp "$root/../shared/models/$model/config.json" "$root/../shared/models/$model/model.safetensors" \
     "$stage/shared/models/$model/"
 done
+cp "$root/../shared/models/stories260K/sequences.json" "$stage/shared/models/stories260K/"
 
 exclude=$(cd "$checkout" && realpath -m "$(git rev-parse --git-path info/exclude)")
 mkdir -p "$(dirname "$exclude")"
@@ -50,7 +52,7 @@ unpack=$(cd "$checkout" && "$root/../shared/tools/device-java.sh" 2>/dev/null | 
 size=$(du -sm "$stage" "$checkout/.device" | awk '{s += $1} END {print s}')
 echo "staged $stage and $checkout/.device: $size MiB (the device tool carries at most 64 MiB with the checkout)" >&2
 cat <<CALL
-Device tool call (kind nvidia-h100-x1; about 6 minutes):
+Device tool call (kind nvidia-h100-x1; the command itself runs about a minute):
   carry: [".device", ".gpu-run"]
   command: $unpack bash .gpu-run/on-gpu-machine.sh
 Then copy \$OUT/cuda.json to bench/results/cuda.json and \$OUT/parity.txt to bench/results/cuda-parity.txt.
