@@ -32,6 +32,9 @@ import jcuda.driver.CUstream_flags;
  *
  * <p>Adding an op: a kernel in a .cu file of src/main/cuda (extern "C"), a method here that
  * checks shapes and launches it with {@link #kernel}, and a parity test against the CPU backend.
+ * Pass each tensor as {@code input} (only read), {@code output} (overwritten completely, never
+ * read) or {@code arg} (read and written: the safe default), which keeps lazily cleared tensors
+ * ({@link #zeros}) and cached bf16 copies ({@link PackCache}) right.
  */
 public final class CudaBackend implements Backend, AutoCloseable {
 
@@ -118,6 +121,9 @@ public final class CudaBackend implements Backend, AutoCloseable {
   @Override
   public void close() {
     context.makeCurrent();
+    if (profile != null) {
+      profile.close();
+    }
     pool.close();
     CudaException.check(cuStreamDestroy(stream), "cuStreamDestroy");
   }

@@ -63,7 +63,7 @@ public final class CudaDevices {
   private static String whyNotLoaded(LinkageError e) {
     String message = String.valueOf(e.getMessage());
     if (message.contains("libcuda.so")) {
-      return "no NVIDIA driver on this machine (libcuda.so.1 cannot be loaded)";
+      return "no NVIDIA driver on this machine: libcuda.so.1 cannot be loaded";
     }
     return "the JCuda native library could not be loaded ("
         + message.lines().findFirst().orElse(e.getClass().getSimpleName()) + ")";

@@ -2,7 +2,6 @@ package dev.calibra.kernels.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 
-
 /**
  * Matrix products c = [c +] op(a)·op(b) on the GPU, for all four transpose forms.
  *
@@ -22,6 +21,7 @@ final class Matmul {
   enum Kernel {
     WGMMA("gemm_bf16_wgmma", "wgmma", 256, 128, 256, 4 * (128 + 256) * 64 * 2 + 1024),
     MMA("gemm_bf16_mma", "mma", 256, 128, 128, 4 * (128 + 128) * 64 * 2),
+    // The fp32 kernel uses static shared memory only.
     FP32("gemm_f32", "fp32", 256, 64, 64, 0);
 
     final String function;
