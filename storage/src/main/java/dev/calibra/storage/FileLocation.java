@@ -38,7 +38,13 @@ public record FileLocation(FileSystem fileSystem, Path path) {
     }
     FileSystem local = FileSystem.getLocal(conf);
     // Through java.nio so that spaces and other characters a URI must escape stay literal.
-    Path path = new Path(Paths.get(location).toAbsolutePath().normalize().toUri());
+    // java.nio ends the URI of an existing directory with "/", which would leave it no name.
+    java.net.URI uri = Paths.get(location).toAbsolutePath().normalize().toUri();
+    String file = uri.getPath();
+    if (file.length() > 1 && file.endsWith("/")) {
+      file = file.substring(0, file.length() - 1);
+    }
+    Path path = new Path(uri.getScheme(), uri.getAuthority(), file);
     return new FileLocation(local, local.makeQualified(path));
   }
 

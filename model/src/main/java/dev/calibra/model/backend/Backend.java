@@ -72,4 +72,62 @@ public interface Backend {
 
   /** Negative log-likelihood of targets[r] under softmax(logits[r]), for every row r. */
   double[] crossEntropy(Tensor logits, int[] targets);
+
+  // ---- Calibration: learned quantization, losses and the optimizer ----
+
+  /** Sets every entry of x to {@code value}. */
+  void fill(Tensor x, float value);
+
+  /** x = alpha · x. */
+  void scale(Tensor x, float alpha);
+
+  /**
+   * Fake-quantizes a weight matrix as {@link LearnedWeightQuantization} defines, writing ŵ to
+   * {@code out}. With {@code hardRounding} the learned rounding is decided (h ∈ {0, 1}), which is
+   * what the finished model uses. {@code scales} and {@code zeros} (rows × groups, nullable)
+   * receive each group's step s and zero point z.
+   */
+  void fakeQuantizeWeights(LearnedWeightQuantization q, boolean hardRounding, Tensor out,
+      Tensor scales, Tensor zeros);
+
+  /**
+   * Straight-through gradients of the soft {@link #fakeQuantizeWeights} given dŵ: dRounding is
+   * overwritten, dClipLower and dClipUpper are accumulated; each may be null when not wanted.
+   */
+  void fakeQuantizeWeightsBackward(LearnedWeightQuantization q, Tensor dOut, Tensor dRounding,
+      Tensor dClipLower, Tensor dClipUpper);
+
+  /**
+   * AdaRound's rounding regulariser Σ (1 − |2·h − 1|^β) over the soft rounding offsets h of
+   * {@code q} (see {@link LearnedWeightQuantization}), which is 0 only when every h is 0 or 1.
+   * Adds {@code weight} times its gradient with respect to the rounding tensor into dRounding
+   * and returns the unweighted sum.
+   */
+  double roundingRegularizer(LearnedWeightQuantization q, float beta, float weight,
+      Tensor dRounding);
+
+  /** Returns Σ (pred − target)² and overwrites dPred with gradScale · 2 · (pred − target). */
+  double squaredError(Tensor pred, Tensor target, float gradScale, Tensor dPred);
+
+  /**
+   * Returns Σ over rows of KL(softmax(target/T) ‖ softmax(pred/T)), each row a distribution over
+   * its columns, and adds gradScale times its gradient with respect to pred into dPred.
+   */
+  double softmaxKlDivergence(Tensor target, Tensor pred, float temperature, float gradScale,
+      Tensor dPred);
+
+  /** Applies one Adam update to {@code param} from its gradient and moment tensors m, v. */
+  void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step);
+
+  /**
+   * Per-token dynamic fake quantization of activations: each row is quantized to {@code bits} on
+   * the asymmetric grid spanning its own [min, max] (widened to hold 0). With QDrop, each entry
+   * keeps its float value instead with probability {@code dropProbability}, decided by
+   * {@link CounterRandom#uniform}(seed, row·cols + col). out may be x. Its gradient is the
+   * identity (straight-through), so there is no backward op.
+   */
+  void fakeQuantizeActivations(Tensor x, int bits, float dropProbability, long seed, Tensor out);
+
+  /** runningMax[c] = max(runningMax[c], max over rows |x[r, c]|): activation outlier statistics. */
+  void columnAbsMax(Tensor x, Tensor runningMax);
 }

@@ -1,7 +1,9 @@
 package dev.calibra.model.cpu;
 
+import dev.calibra.model.backend.AdamStep;
 import dev.calibra.model.backend.AttentionShape;
 import dev.calibra.model.backend.Backend;
+import dev.calibra.model.backend.LearnedWeightQuantization;
 import dev.calibra.model.backend.Tensor;
 import java.util.Arrays;
 
@@ -423,6 +425,108 @@ public final class CpuBackend implements Backend {
       }
     });
     return nll;
+  }
+
+  @Override
+  public void fill(Tensor x, float value) {
+    Arrays.fill(data(x), value);
+  }
+
+  @Override
+  public void scale(Tensor x, float alpha) {
+    float[] values = data(x);
+    Parallel.forRange(values.length, 1 << 14, (start, end) -> {
+      for (int i = start; i < end; i++) {
+        values[i] *= alpha;
+      }
+    });
+  }
+
+  @Override
+  public void fakeQuantizeWeights(LearnedWeightQuantization q, boolean hardRounding, Tensor out,
+      Tensor scales, Tensor zeros) {
+    requireSameShape("fake quantization", q.weight(), out);
+    if (scales != null) {
+      requireShape("scales", scales, q.weight().rows(), q.groups());
+    }
+    if (zeros != null) {
+      requireShape("zeros", zeros, q.weight().rows(), q.groups());
+    }
+    CpuQuantizationOps.fakeQuantizeWeights(q, hardRounding, data(out),
+        scales == null ? null : data(scales), zeros == null ? null : data(zeros));
+  }
+
+  @Override
+  public void fakeQuantizeWeightsBackward(LearnedWeightQuantization q, Tensor dOut,
+      Tensor dRounding, Tensor dClipLower, Tensor dClipUpper) {
+    requireSameShape("fake quantization gradient", q.weight(), dOut);
+    if (dRounding != null) {
+      requireSameShape("rounding gradient", q.weight(), dRounding);
+    }
+    if (dClipLower != null) {
+      requireShape("lower clip gradient", dClipLower, q.weight().rows(), q.groups());
+    }
+    if (dClipUpper != null) {
+      requireShape("upper clip gradient", dClipUpper, q.weight().rows(), q.groups());
+    }
+    CpuQuantizationOps.fakeQuantizeWeightsBackward(q, data(dOut),
+        dRounding == null ? null : data(dRounding), dClipLower == null ? null : data(dClipLower),
+        dClipUpper == null ? null : data(dClipUpper));
+  }
+
+  @Override
+  public double roundingRegularizer(LearnedWeightQuantization q, float beta, float weight,
+      Tensor dRounding) {
+    if (q.rounding() == null) {
+      throw new IllegalArgumentException("the rounding regulariser needs a rounding tensor");
+    }
+    requireSameShape("rounding regulariser", q.rounding(), dRounding);
+    return CpuQuantizationOps.roundingRegularizer(q, beta, weight, data(dRounding));
+  }
+
+  @Override
+  public double squaredError(Tensor pred, Tensor target, float gradScale, Tensor dPred) {
+    requireSameShape("squared error", pred, target);
+    requireSameShape("squared error", pred, dPred);
+    return CpuQuantizationOps.squaredError(data(pred), data(target), pred.rows(), pred.cols(),
+        gradScale, data(dPred));
+  }
+
+  @Override
+  public double softmaxKlDivergence(Tensor target, Tensor pred, float temperature,
+      float gradScale, Tensor dPred) {
+    requireSameShape("KL divergence", pred, target);
+    requireSameShape("KL divergence", pred, dPred);
+    if (!(temperature > 0)) {
+      throw new IllegalArgumentException("KL temperature must be positive, got " + temperature);
+    }
+    return CpuQuantizationOps.softmaxKlDivergence(data(target), data(pred), pred.rows(),
+        pred.cols(), temperature, gradScale, data(dPred));
+  }
+
+  @Override
+  public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
+    requireSameShape("Adam", param, grad);
+    requireSameShape("Adam", param, m);
+    requireSameShape("Adam", param, v);
+    CpuQuantizationOps.adamUpdate(data(param), data(grad), data(m), data(v), step);
+  }
+
+  @Override
+  public void fakeQuantizeActivations(Tensor x, int bits, float dropProbability, long seed,
+      Tensor out) {
+    requireSameShape("activation quantization", x, out);
+    if (bits < 2 || bits > 16) {
+      throw new IllegalArgumentException("activation bits must be in 2..16, got " + bits);
+    }
+    CpuQuantizationOps.fakeQuantizeActivations(data(x), x.rows(), x.cols(), bits,
+        dropProbability, seed, data(out));
+  }
+
+  @Override
+  public void columnAbsMax(Tensor x, Tensor runningMax) {
+    requireRowVector("column maximum", runningMax, x.cols());
+    CpuQuantizationOps.columnAbsMax(data(x), x.rows(), x.cols(), data(runningMax));
   }
 
   static float[] data(Tensor tensor) {

@@ -6,8 +6,12 @@ import java.util.List;
 
 /**
  * What a block's forward pass keeps for its backward pass. Attention probabilities are not
- * kept: their log-normalisers are enough to rebuild them tile by tile. Every tensor but the input
- * was made by the forward pass; whoever holds the activations closes them when done.
+ * kept: their log-normalisers are enough to rebuild them tile by tile. Inputs of linear layers
+ * (normedInput, outputProjectionInput, normedResidual, hidden) are what the layers multiplied,
+ * quantized when a {@link LinearInputQuantizer} is at work; outputProjectionInput is then a
+ * copy of attention, which the attention backward needs unquantized (otherwise it is the
+ * attention tensor itself). Every tensor but the input was made by the forward pass; whoever
+ * holds the activations closes them when done.
  */
 public record BlockActivations(
     AttentionShape shape,
@@ -19,6 +23,7 @@ public record BlockActivations(
     Tensor values,
     Tensor attention,
     Tensor attentionLogSumExp,
+    Tensor outputProjectionInput,
     Tensor residual,
     Tensor residualInvRms,
     Tensor normedResidual,

@@ -43,11 +43,12 @@ public final class BlockWeights {
     this.biases = biases.isEmpty() ? Map.of() : new EnumMap<>(biases);
   }
 
-  private BlockWeights(BlockWeights base, Map<Linear, Tensor> weights) {
-    this.inputNorm = base.inputNorm;
-    this.postAttentionNorm = base.postAttentionNorm;
+  private BlockWeights(Tensor inputNorm, Tensor postAttentionNorm, Map<Linear, Tensor> weights,
+      Map<Linear, Tensor> biases) {
+    this.inputNorm = inputNorm;
+    this.postAttentionNorm = postAttentionNorm;
     this.weights = weights;
-    this.biases = base.biases;
+    this.biases = biases;
   }
 
   private static void requireShape(String name, Tensor tensor, int rows, int cols) {
@@ -79,13 +80,34 @@ public final class BlockWeights {
 
   /** A copy with one linear weight replaced by a tensor of the same shape. */
   public BlockWeights withLinear(Linear linear, Tensor weight) {
-    Tensor old = weights.get(linear);
-    if (weight.rows() != old.rows() || weight.cols() != old.cols()) {
-      throw new IllegalArgumentException(linear.hfName() + " replacement is " + weight.shapeText()
-          + ", expected " + old.shapeText());
-    }
+    requireSameShape(linear.hfName() + ".weight", weights.get(linear), weight);
     Map<Linear, Tensor> replaced = new EnumMap<>(weights);
     replaced.put(linear, weight);
-    return new BlockWeights(this, replaced);
+    return new BlockWeights(inputNorm, postAttentionNorm, replaced, biases);
+  }
+
+  /** A copy with a layer's existing bias replaced by one of the same shape. */
+  public BlockWeights withBias(Linear linear, Tensor bias) {
+    if (!biases.containsKey(linear)) {
+      throw new IllegalArgumentException(linear.hfName() + " has no bias to replace");
+    }
+    requireSameShape(linear.hfName() + ".bias", biases.get(linear), bias);
+    Map<Linear, Tensor> replaced = new EnumMap<>(biases);
+    replaced.put(linear, bias);
+    return new BlockWeights(inputNorm, postAttentionNorm, weights, replaced);
+  }
+
+  /** A copy with both norm weights replaced by ones of the same shape. */
+  public BlockWeights withNorms(Tensor newInputNorm, Tensor newPostAttentionNorm) {
+    requireSameShape("input_layernorm.weight", inputNorm, newInputNorm);
+    requireSameShape("post_attention_layernorm.weight", postAttentionNorm, newPostAttentionNorm);
+    return new BlockWeights(newInputNorm, newPostAttentionNorm, weights, biases);
+  }
+
+  private static void requireSameShape(String name, Tensor old, Tensor replacement) {
+    if (replacement.rows() != old.rows() || replacement.cols() != old.cols()) {
+      throw new IllegalArgumentException(name + " replacement is " + replacement.shapeText()
+          + ", expected " + old.shapeText());
+    }
   }
 }

@@ -31,10 +31,16 @@ public final class BlockWindow {
    * closes them (each {@link BlockActivations#close()}) once backward is done.
    */
   public List<BlockActivations> forward(Tensor input, AttentionShape shape) {
+    return forward(input, shape, LinearInputQuantizer.NONE);
+  }
+
+  /** As {@link #forward(Tensor, AttentionShape)}, with the linear inputs quantized as asked. */
+  public List<BlockActivations> forward(Tensor input, AttentionShape shape,
+      LinearInputQuantizer inputs) {
     List<BlockActivations> activations = new ArrayList<>(weights.size());
     Tensor x = input;
     for (BlockWeights w : weights) {
-      BlockActivations a = block.forward(w, x, shape);
+      BlockActivations a = block.forward(w, x, shape, inputs);
       activations.add(a);
       x = a.output();
     }

@@ -42,6 +42,12 @@ public final class DecoderBlock {
 
   /** Runs the block on x (batch·seqLen × hidden), keeping what {@link #backward} needs. */
   public BlockActivations forward(BlockWeights w, Tensor x, AttentionShape shape) {
+    return forward(w, x, shape, LinearInputQuantizer.NONE);
+  }
+
+  /** As {@link #forward(BlockWeights, Tensor, AttentionShape)}, with quantized linear inputs. */
+  public BlockActivations forward(BlockWeights w, Tensor x, AttentionShape shape,
+      LinearInputQuantizer inputs) {
     int tokens = shape.tokens();
     if (x.rows() != tokens || x.cols() != config.hiddenSize()) {
       throw new IllegalArgumentException("block input is " + x.shapeText() + ", expected "
@@ -50,6 +56,7 @@ public final class DecoderBlock {
     Tensor invRms1 = backend.zeros(tokens, 1);
     Tensor normed1 = backend.zeros(tokens, config.hiddenSize());
     backend.rmsNorm(x, w.inputNorm(), config.rmsNormEps(), normed1, invRms1);
+    normed1 = inputs.quantize(normed1, Linear.Q);
 
     Tensor q = project(w, Linear.Q, normed1);
     Tensor k = project(w, Linear.K, normed1);
@@ -60,21 +67,25 @@ public final class DecoderBlock {
     Tensor logSumExp = backend.zeros(tokens, config.numHeads());
     backend.causalAttention(q, k, v, shape, attention, logSumExp);
 
-    Tensor residual = project(w, Linear.O, attention);
+    // The attention output itself stays float: its backward needs the exact values.
+    Tensor outputProjectionInput = inputs.quantize(attention, Linear.O);
+    Tensor residual = project(w, Linear.O, outputProjectionInput);
     backend.add(residual, x, residual);
 
     Tensor invRms2 = backend.zeros(tokens, 1);
     Tensor normed2 = backend.zeros(tokens, config.hiddenSize());
     backend.rmsNorm(residual, w.postAttentionNorm(), config.rmsNormEps(), normed2, invRms2);
+    normed2 = inputs.quantize(normed2, Linear.GATE);
     Tensor gate = project(w, Linear.GATE, normed2);
     Tensor up = project(w, Linear.UP, normed2);
     Tensor hidden = backend.zeros(tokens, config.intermediateSize());
     backend.swiglu(gate, up, hidden);
+    hidden = inputs.quantize(hidden, Linear.DOWN);
     Tensor output = project(w, Linear.DOWN, hidden);
     backend.add(output, residual, output);
 
     return new BlockActivations(shape, x, invRms1, normed1, q, k, v, attention, logSumExp,
-        residual, invRms2, normed2, gate, up, hidden, output);
+        outputProjectionInput, residual, invRms2, normed2, gate, up, hidden, output);
   }
 
   /** input · Wᵀ (+ bias): the Hugging Face nn.Linear convention. */
@@ -114,7 +125,7 @@ public final class DecoderBlock {
     backend.add(dResidual, dOutput, dResidual);
 
     // Attention branch.
-    Tensor dAttention = backProject(w, Linear.O, dResidual, a.attention(), gradients);
+    Tensor dAttention = backProject(w, Linear.O, dResidual, a.outputProjectionInput(), gradients);
     Tensor dq = backend.zeros(tokens, config.queryWidth());
     Tensor dk = backend.zeros(tokens, config.keyValueWidth());
     Tensor dv = backend.zeros(tokens, config.keyValueWidth());

@@ -66,7 +66,8 @@ public final class LayerwiseRunner {
       long start = System.nanoTime();
       BlockWeights weights = source.block(i, backend);
       for (Batch b : batches) {
-        BlockActivations a = block.forward(weights, b.hidden, block.shape(b.members.size(), b.seqLen));
+        BlockActivations a = block.forward(weights, b.hidden, block.shape(b.members.size(), b.seqLen),
+            source.linearInputs(backend));
         a.releaseIntermediates();
         b.hidden.close();
         b.hidden = a.output();

@@ -23,4 +23,12 @@ public interface LlamaWeightSource {
 
   /** Output projection, vocab×hidden; the embedding table itself when embeddings are tied. */
   Tensor lmHead(Backend backend);
+
+  /**
+   * What the linear layers of every block multiply: float activations unless the model
+   * quantizes them too (W4A8 and the like).
+   */
+  default LinearInputQuantizer linearInputs(Backend backend) {
+    return LinearInputQuantizer.NONE;
+  }
 }

@@ -12,15 +12,21 @@ public final class CalibraCli {
   }
 
   /** Runs a command; returns the process exit code (0 success, 1 failure, 2 bad usage). */
-  static int run(String[] args, PrintStream out, PrintStream err) {
+  public static int run(String[] args, PrintStream out, PrintStream err) {
     if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
       out.println("Usage: calibra <command> [options]\n\nCommands:\n"
-          + "  quantize   quantize a model and measure its perplexity (calibra quantize --help)");
+          + "  quantize     quantize a model and measure its perplexity (calibra quantize --help)\n"
+          + "  evaluate     perplexity of the model in an artifact (calibra evaluate --help)\n"
+          + "  export-gptq  write an artifact as a GPTQ checkpoint (calibra export-gptq --help)");
       return args.length == 0 ? 2 : 0;
     }
     String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+    if (args[0].equals("evaluate") || args[0].equals("export-gptq")) {
+      return ArtifactCommands.run(args[0], rest, out, err);
+    }
     if (!args[0].equals("quantize")) {
-      err.println("calibra: unknown command '" + args[0] + "' (commands: quantize)");
+      err.println("calibra: unknown command '" + args[0]
+          + "' (commands: quantize, evaluate, export-gptq)");
       return 2;
     }
     if (QuantizeOptions.wantsHelp(rest)) {
@@ -44,7 +50,7 @@ public final class CalibraCli {
   }
 
   /** The message chain of an exception, which names the file and item at fault. */
-  private static String describe(Throwable e) {
+  static String describe(Throwable e) {
     StringBuilder text = new StringBuilder(String.valueOf(e.getMessage()));
     for (Throwable cause = e.getCause(); cause != null && cause != e; cause = cause.getCause()) {
       text.append("\n  caused by: ").append(cause.getMessage());

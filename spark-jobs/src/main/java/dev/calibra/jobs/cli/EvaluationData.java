@@ -11,6 +11,7 @@ import dev.calibra.tokenizers.Tokenizer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 
 /** The evaluation windows a run scores, from text through the model's tokenizer or from ids. */
@@ -20,8 +21,24 @@ record EvaluationData(String description, List<int[]> windows, int contextLength
   private static final long MAX_TEXT_BYTES = 1L << 30;
   static final String DEFAULT_TEXT = "heldout.txt";
 
+  /** Where the tokenizer comes from, asked only when text must be tokenized. */
+  @FunctionalInterface
+  interface TokenizerLookup {
+    Optional<TokenizerFile> tokenizer() throws IOException;
+  }
+
   static EvaluationData load(QuantizeOptions options, ModelDirectory model) throws IOException {
-    int context = options.contextLength() > 0 ? options.contextLength() : model.config().maxPositions();
+    return load(options.evaluation(), model.config().maxPositions(), model.location(),
+        model::tokenizer);
+  }
+
+  /**
+   * @param defaultContext the model's context length, used unless the settings give one
+   * @param modelDirectory where the default text lives and what messages name
+   */
+  static EvaluationData load(EvaluationSettings options, int defaultContext,
+      FileLocation modelDirectory, TokenizerLookup tokenizerLookup) throws IOException {
+    int context = options.contextLength() > 0 ? options.contextLength() : defaultContext;
     if (options.evalTokens() != null) {
       String[] fileAndSplit = options.evalTokens().split("#", 2);
       String split = fileAndSplit.length > 1 ? fileAndSplit[1] : null;
@@ -31,14 +48,14 @@ record EvaluationData(String description, List<int[]> windows, int contextLength
     }
     FileLocation text = options.evalText() != null
         ? FileLocation.of(options.evalText(), new Configuration())
-        : model.location().child(DEFAULT_TEXT);
+        : modelDirectory.child(DEFAULT_TEXT);
     if (!text.exists()) {
       throw new IOException("evaluation text " + text + " does not exist"
           + (options.evalText() == null ? " (the model directory has no " + DEFAULT_TEXT
               + "; give --eval-text or --eval-tokens)" : ""));
     }
-    TokenizerFile tokenizerFile = model.tokenizer().orElseThrow(() -> new IOException(
-        "the model directory " + model.location() + " has no tokenizer.model or tokenizer.json, "
+    TokenizerFile tokenizerFile = tokenizerLookup.tokenizer().orElseThrow(() -> new IOException(
+        "the model directory " + modelDirectory + " has no tokenizer.model or tokenizer.json, "
             + "so text cannot be tokenized; give pre-tokenized ids with --eval-tokens"));
     Tokenizer tokenizer = Tokenizer.fromBytes(tokenizerFile.bytes(), tokenizerFile.location());
     String content = new String(text.readAllBytes(MAX_TEXT_BYTES), StandardCharsets.UTF_8);

@@ -11,7 +11,8 @@ import java.util.Map;
 
 /**
  * The options of {@code calibra quantize}, parsed and checked. Defaults give the README's first
- * command: RTN W4 g128 of the dict-llama-15M model, evaluated on its held-out text.
+ * command: RTN W4 g128 of the dict-llama-15M model, evaluated on its held-out text; the CBQ
+ * options live in {@link CbqOptions}.
  */
 public record QuantizeOptions(
     String model,
@@ -28,7 +29,10 @@ public record QuantizeOptions(
     int threads,
     int batchTokens,
     String report,
-    boolean skipFloat) {
+    boolean skipFloat,
+    String output,
+    boolean overwrite,
+    CbqOptions cbq) {
 
   /** How a text file becomes one token stream (see shared/README.md for both protocols). */
   public enum TextLayout {
@@ -56,7 +60,8 @@ public record QuantizeOptions(
         + "max_position_embeddings]"});
     HELP.put("--windows", new String[] {"N", "evaluation windows cut from the text, 0 for all "
         + "[default: 40]"});
-    HELP.put("--method", new String[] {"rtn", "quantization method [default: rtn]"});
+    HELP.put("--method", new String[] {"rtn|cbq", "rtn: round to nearest; cbq: cross-block "
+        + "reconstruction calibrated on --calib-text (see the cbq options below) [default: rtn]"});
     HELP.put("--bits", new String[] {"LIST", "comma-separated bits per weight, 2 to 8 [default: 4]"});
     HELP.put("--group", new String[] {"LIST", "comma-separated group sizes or per-channel; every bits × "
         + "group pair is run [default: 128]"});
@@ -72,14 +77,23 @@ public record QuantizeOptions(
     HELP.put("--report", new String[] {"FILE", "where the JSON report goes [default: "
         + "calibra-report.json]"});
     HELP.put("--skip-float", new String[] {"", "do not evaluate the float model"});
+    HELP.put("--output", new String[] {"ARTIFACT", "also write the quantized model as an Arrow artifact "
+        + "(a local path, file:// or hdfs:// URI; needs exactly one bits × group scheme)"});
+    HELP.put("--overwrite", new String[] {"", "replace an existing --output artifact"});
+    HELP.putAll(CbqOptions.HELP);
     HELP.put("--help", new String[] {"", "print this help and exit"});
   }
 
   public static String help() {
-    StringBuilder text = new StringBuilder("Usage: calibra quantize [options]\n\n"
+    return helpText("Usage: calibra quantize [options]\n\n"
         + "Loads a Llama-family model, quantizes its linear layers, and measures perplexity before\n"
-        + "and after. Prints a line per block and a final table; writes a JSON report.\n\nOptions:\n");
-    for (Map.Entry<String, String[]> e : HELP.entrySet()) {
+        + "and after. Prints a line per block and a final table; writes a JSON report.\n", HELP);
+  }
+
+  /** A command's help: its description, then one line per option of {@code help}. */
+  static String helpText(String description, Map<String, String[]> help) {
+    StringBuilder text = new StringBuilder(description + "\nOptions:\n");
+    for (Map.Entry<String, String[]> e : help.entrySet()) {
       String head = e.getKey() + (e.getValue()[0].isEmpty() ? "" : " " + e.getValue()[0]);
       text.append(String.format(Locale.ROOT, "  %-28s %s%n", head, e.getValue()[1]));
     }
@@ -96,8 +110,11 @@ public record QuantizeOptions(
     return false;
   }
 
-  /** @throws IllegalArgumentException naming the bad option and what it accepts */
-  public static QuantizeOptions parse(String[] args) {
+  /**
+   * Option name → value of {@code args}, checked against {@code options} (name → [value
+   * placeholder, help]); flags without a placeholder get "true".
+   */
+  static Map<String, String> values(String[] args, Map<String, String[]> options) {
     Map<String, String> values = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
@@ -108,7 +125,7 @@ public record QuantizeOptions(
         name = arg.substring(0, eq);
         value = arg.substring(eq + 1);
       }
-      String[] help = HELP.get(name);
+      String[] help = options.get(name);
       if (help == null) {
         throw new IllegalArgumentException("unknown option '" + arg + "' (see --help)");
       }
@@ -125,9 +142,20 @@ public record QuantizeOptions(
       }
       values.put(name, value);
     }
+    return values;
+  }
+
+  /** @throws IllegalArgumentException naming the bad option and what it accepts */
+  public static QuantizeOptions parse(String[] args) {
+    Map<String, String> values = values(args, HELP);
     String method = values.getOrDefault("--method", "rtn").toLowerCase(Locale.ROOT);
-    if (!method.equals("rtn")) {
-      throw new IllegalArgumentException("--method '" + method + "' is not available (available: rtn)");
+    if (!method.equals("rtn") && !method.equals("cbq")) {
+      throw new IllegalArgumentException("--method '" + method
+          + "' is not available (available: rtn, cbq)");
+    }
+    if (method.equals("cbq") && values.containsKey("--quantize-lm-head")) {
+      throw new IllegalArgumentException("--quantize-lm-head is available with --method rtn only: "
+          + "CBQ calibrates the blocks and keeps the output projection float");
     }
     String backend = values.getOrDefault("--backend", "cpu").toLowerCase(Locale.ROOT);
     Backends.Choice.parse(backend);
@@ -151,10 +179,34 @@ public record QuantizeOptions(
         intOption(values, "--threads", Runtime.getRuntime().availableProcessors(), 1),
         intOption(values, "--batch-tokens", 8192, 1),
         values.getOrDefault("--report", "calibra-report.json"),
-        values.containsKey("--skip-float"));
+        values.containsKey("--skip-float"),
+        output(values),
+        values.containsKey("--overwrite"),
+        CbqOptions.parse(values, method));
   }
 
-  private static TextLayout parseLayout(String text) {
+  /** The --output artifact, which holds one scheme: a run of several would need several files. */
+  private static String output(Map<String, String> values) {
+    String output = values.get("--output");
+    if (output != null) {
+      int schemes = values.getOrDefault("--bits", "4").split(",").length
+          * values.getOrDefault("--group", "128").split(",").length;
+      if (schemes != 1) {
+        throw new IllegalArgumentException("--output writes one artifact, so it needs exactly one "
+            + "scheme: give one --bits and one --group (got " + schemes + " schemes)");
+      }
+    } else if (values.containsKey("--overwrite")) {
+      throw new IllegalArgumentException("--overwrite applies to --output, which is not given");
+    }
+    return output;
+  }
+
+  /** The evaluation-data options, which the evaluate command shares. */
+  EvaluationSettings evaluation() {
+    return new EvaluationSettings(evalText, textLayout, evalTokens, contextLength, windows);
+  }
+
+  static TextLayout parseLayout(String text) {
     return switch (text.toLowerCase(Locale.ROOT)) {
       case "paragraphs" -> TextLayout.PARAGRAPHS;
       case "whole" -> TextLayout.WHOLE;
@@ -179,7 +231,7 @@ public record QuantizeOptions(
     return schemes;
   }
 
-  private static int intOption(Map<String, String> values, String name, int fallback, int min) {
+  static int intOption(Map<String, String> values, String name, int fallback, int min) {
     String text = values.get(name);
     if (text == null) {
       return fallback;

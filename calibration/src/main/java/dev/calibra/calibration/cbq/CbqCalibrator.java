@@ -1,0 +1,286 @@
+package dev.calibra.calibration.cbq;
+
+import dev.calibra.model.llama.ActivationFakeQuantizer;
+import dev.calibra.calibration.QuantizedBlock;
+import dev.calibra.calibration.WeightError;
+import dev.calibra.calibration.cfp.ActivationOutlierScaling;
+import dev.calibra.calibration.cfp.ChannelMaxima;
+import dev.calibra.calibration.cfp.ChannelScaleSearch;
+import dev.calibra.calibration.cfp.WeightOutlierTruncation;
+import dev.calibra.calibration.uniform.QuantizedMatrix;
+import dev.calibra.model.backend.Backend;
+import dev.calibra.model.backend.Tensor;
+import dev.calibra.model.llama.BlockWeights;
+import dev.calibra.model.llama.BlockWindow;
+import dev.calibra.model.llama.DecoderBlock;
+import dev.calibra.model.llama.Linear;
+import dev.calibra.model.llama.LinearInputQuantizer;
+import dev.calibra.model.llama.LlamaConfig;
+import dev.calibra.model.llama.LlamaWeightSource;
+import dev.calibra.model.llama.RotaryTables;
+import dev.calibra.partitioning.WindowLayout;
+import dev.calibra.partitioning.WindowSpan;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Cross-block quantization (CBQ): windows of consecutive blocks, each trained to reproduce the
+ * float model's output at its end from the quantized model's input at its start.
+ *
+ * <p>Two streams of activations run beside each other ({@link ActivationStreams}): the float
+ * model's hidden states at the current window's first block, and the same samples through the
+ * already finished, quantized blocks. A window's targets are the float stream pushed through the
+ * window's float blocks; its inputs are the quantized stream, so each window learns to undo the
+ * error of those before it. Blocks in the overlap of two windows keep their learned parameters
+ * from the first into the second; a block is finished after the last window that holds it.
+ *
+ * <p>{@link #calibrate} runs a whole model. {@link #calibrateWindows} runs a contiguous part of
+ * the window sequence from given streams and hands unfinished blocks on: what a Spark task does
+ * with its shard. Every random choice is derived from the recipe's seed and the block, layer or
+ * window index, so a model calibrated in parts learns what it learns in one piece.
+ */
+public final class CbqCalibrator {
+
+  private final Backend backend;
+  private final CbqRecipe recipe;
+  private final CalibrationListener listener;
+
+  public CbqCalibrator(Backend backend, CbqRecipe recipe, CalibrationListener listener) {
+    this.backend = backend;
+    this.recipe = recipe;
+    this.listener = listener;
+  }
+
+  /**
+   * Calibrates every block of {@code source} on {@code samples} (token sequences, all of one
+   * length) and returns the quantized model.
+   */
+  public CalibratedModel calibrate(LlamaWeightSource source, List<int[]> samples) {
+    LlamaConfig config = source.config();
+    List<WindowSpan> windows = WindowLayout.of(config.numLayers(), recipe.windowSize(),
+        recipe.overlap());
+    Outcome outcome = calibrateWindows(source, embed(source, samples), windows,
+        config.numLayers(), List.of());
+    return new CalibratedModel(source, outcome.finished(), recipe.activationBits());
+  }
+
+  /**
+   * The streams at block 0: the samples' token embeddings, {@code batchSize} samples per batch.
+   * The float and quantized streams start equal, since embeddings stay float.
+   */
+  public ActivationStreams embed(LlamaWeightSource source, List<int[]> samples) {
+    int seqLen = requireEqualLengths(samples, source.config());
+    Tensor table = source.embedding(backend);
+    List<Tensor> batches = new ArrayList<>();
+    for (int first = 0; first < samples.size(); first += recipe.batchSize()) {
+      int count = Math.min(recipe.batchSize(), samples.size() - first);
+      int[] ids = new int[count * seqLen];
+      for (int s = 0; s < count; s++) {
+        System.arraycopy(samples.get(first + s), 0, ids, s * seqLen, seqLen);
+      }
+      Tensor x = backend.zeros(ids.length, table.cols());
+      backend.embed(table, ids, x);
+      batches.add(x);
+    }
+    return new ActivationStreams(0, batches, batches, seqLen);
+  }
+
+  /**
+   * What a part of a calibration leaves: the blocks it finished, the blocks it trained but
+   * handed on, and the streams at the first block it did not finish.
+   */
+  public record Outcome(List<QuantizedBlock> finished, List<CarriedBlock> carried,
+      ActivationStreams next) {}
+
+  /**
+   * Runs {@code windows} (consecutive entries of a model's window sequence) from the streams at
+   * their first block. Blocks before {@code handOffBlock} are finished; trained blocks from it on
+   * are handed on, as are the streams at it. {@code carried} holds the learned state of blocks
+   * that an earlier part trained and did not finish.
+   */
+  public Outcome calibrateWindows(LlamaWeightSource source, ActivationStreams start,
+      List<WindowSpan> windows, int handOffBlock, List<CarriedBlock> carried) {
+    LlamaConfig config = source.config();
+    if (windows.isEmpty() || start.block() != windows.get(0).first()) {
+      throw new IllegalArgumentException("the streams are at block " + start.block()
+          + " but the windows start at " + (windows.isEmpty() ? "none" : windows.get(0).first()));
+    }
+    int seqLen = start.seqLen();
+    DecoderBlock block = new DecoderBlock(config, backend, RotaryTables.of(config, seqLen, backend));
+    Map<Integer, CarriedBlock> carriedIn = new HashMap<>();
+    carried.forEach(c -> carriedIn.put(c.block(), c));
+    Map<Integer, BlockWeights> floatBlocks = new HashMap<>();
+    Map<Integer, Map<Linear, LearnableLinearQuantizer>> quantizers = new HashMap<>();
+    List<QuantizedBlock> finished = new ArrayList<>();
+    List<Tensor> floatStream = start.floatStream();
+    List<Tensor> quantizedStream = start.quantizedStream();
+    int streamBlock = start.block();
+    for (int w = 0; w < windows.size(); w++) {
+      WindowSpan window = windows.get(w);
+      long startTime = System.nanoTime();
+      // The float stream through the window's blocks: each block's float input, which also
+      // gives a new block's activation statistics before its quantizers are made.
+      List<List<Tensor>> floatInputs = new ArrayList<>();
+      floatInputs.add(floatStream);
+      List<BlockWeights> windowFloat = new ArrayList<>();
+      List<Map<Linear, LearnableLinearQuantizer>> windowQuantizers = new ArrayList<>();
+      for (int b = window.first(); b <= window.last(); b++) {
+        List<Tensor> blockInputs = floatInputs.get(b - window.first());
+        if (!floatBlocks.containsKey(b)) {
+          BlockWeights prepared = preprocess(block, source.block(b, backend), blockInputs, seqLen,
+              config);
+          floatBlocks.put(b, prepared);
+          Map<Linear, LearnableLinearQuantizer> made = createQuantizers(b, prepared);
+          CarriedBlock state = carriedIn.remove(b);
+          if (state != null) {
+            made.forEach((linear, q) -> q.restore(state.quantizers().get(linear)));
+          }
+          quantizers.put(b, made);
+        }
+        windowFloat.add(floatBlocks.get(b));
+        windowQuantizers.add(quantizers.get(b));
+        floatInputs.add(forward(block, floatBlocks.get(b), blockInputs, seqLen));
+      }
+      WindowLosses losses = new WindowCalibrator(backend, block, recipe).calibrate(windowFloat,
+          windowQuantizers, quantizedStream, floatInputs.get(window.size()), seqLen,
+          recipe.seed() * 1_000_003L + window.index());
+
+      // Finished: blocks no later window of this part holds, short of the hand-off block.
+      int nextFirst = w + 1 < windows.size() ? windows.get(w + 1).first() : handOffBlock;
+      int finishThrough = Math.min(Math.min(nextFirst, handOffBlock) - 1, window.last());
+      List<BlockWeights> done = new ArrayList<>();
+      for (int b = window.first(); b <= finishThrough; b++) {
+        QuantizedBlock q = finish(b, floatBlocks.remove(b), quantizers.remove(b));
+        finished.add(q);
+        done.add(q.dequantized());
+        listener.blockDone(q);
+      }
+      if (!done.isEmpty()) {
+        quantizedStream = advance(block, done, quantizedStream, seqLen);
+        floatStream = floatInputs.get(finishThrough + 1 - window.first());
+        streamBlock = finishThrough + 1;
+      }
+      listener.windowDone(new CalibrationListener.WindowReport(window.index(), windows.size(),
+          window.first(), window.last(), losses, (System.nanoTime() - startTime) / 1e9));
+    }
+    List<CarriedBlock> carriedOut = new ArrayList<>();
+    quantizers.keySet().stream().sorted().forEach(b -> {
+      Map<Linear, QuantizerState> states = new EnumMap<>(Linear.class);
+      quantizers.get(b).forEach((linear, q) -> states.put(linear, q.learnedState()));
+      carriedOut.add(new CarriedBlock(b, states));
+    });
+    return new Outcome(finished, carriedOut,
+        new ActivationStreams(streamBlock, floatStream, quantizedStream, seqLen));
+  }
+
+  /** The linear inputs a finished model quantizes, as evaluation runs them. */
+  private LinearInputQuantizer evaluationInputs() {
+    return recipe.activationBits() == 0 ? LinearInputQuantizer.NONE
+        : ActivationFakeQuantizer.forEvaluation(backend, recipe.activationBits());
+  }
+
+  private List<Tensor> forward(DecoderBlock block, BlockWeights weights, List<Tensor> inputs,
+      int seqLen) {
+    List<Tensor> outputs = new ArrayList<>(inputs.size());
+    for (Tensor x : inputs) {
+      outputs.add(block.forward(weights, x, block.shape(x.rows() / seqLen, seqLen)).output());
+    }
+    return outputs;
+  }
+
+  /**
+   * Pre-processing of a block before its quantizers are made, which leaves its float function
+   * unchanged: activation outliers scaled into the weights when activations will be quantized
+   * (coarse-to-fine), then per-site channel scales searched against round-to-nearest error.
+   * Weight outliers are truncated later, in the quantizers' copy only.
+   */
+  private BlockWeights preprocess(DecoderBlock block, BlockWeights weights, List<Tensor> inputs,
+      int seqLen, LlamaConfig config) {
+    BlockWeights prepared = weights;
+    if (recipe.activationBits() > 0 && recipe.scaleActivationOutliers()) {
+      ChannelMaxima maxima = ChannelMaxima.collect(block, prepared, inputs, seqLen, config);
+      prepared = ActivationOutlierScaling.apply(prepared, config, maxima, backend).weights();
+    }
+    if (recipe.searchChannelScales()) {
+      ChannelMaxima maxima = ChannelMaxima.collect(block, prepared, inputs, seqLen, config);
+      prepared = ChannelScaleSearch.search(block, prepared, inputs, seqLen, config, maxima,
+          recipe.scheme(), recipe.activationBits()).fold(prepared, config, backend);
+    }
+    return prepared;
+  }
+
+  private Map<Linear, LearnableLinearQuantizer> createQuantizers(int blockIndex,
+      BlockWeights weights) {
+    Map<Linear, LearnableLinearQuantizer> map = new EnumMap<>(Linear.class);
+    LearnableLinearQuantizer.LearningRates rates = new LearnableLinearQuantizer.LearningRates(
+        recipe.clipLearningRate(), recipe.roundingLearningRate());
+    for (Linear linear : Linear.values()) {
+      Tensor w = weights.weight(linear);
+      if (recipe.truncateWeightOutliers()) {
+        w = backend.upload(WeightOutlierTruncation.apply(backend.download(w)).weights(), w.rows(),
+            w.cols());
+      }
+      float[] clip = null;
+      if (recipe.learnClipping()) {
+        clip = new float[w.rows() * recipe.scheme().groupsPerRow(w.cols())];
+        Arrays.fill(clip, recipe.initialClip());
+      }
+      Random random = new Random(recipe.seed() * 0x9E3779B97F4A7C15L
+          + blockIndex * 31L + linear.ordinal());
+      map.put(linear, LearnableLinearQuantizer.create(backend, w, recipe.scheme(), clip,
+          recipe.loraRank(), rates, random));
+    }
+    return map;
+  }
+
+  private QuantizedBlock finish(int index, BlockWeights floatWeights,
+      Map<Linear, LearnableLinearQuantizer> quantizers) {
+    BlockWeights result = floatWeights;
+    Map<Linear, QuantizedMatrix> matrices = new EnumMap<>(Linear.class);
+    Map<Linear, Double> errors = new EnumMap<>(Linear.class);
+    for (Map.Entry<Linear, LearnableLinearQuantizer> e : quantizers.entrySet()) {
+      LearnableLinearQuantizer.FinishedLinear f = e.getValue().finish();
+      matrices.put(e.getKey(), f.matrix());
+      errors.put(e.getKey(), WeightError.relative(backend.download(floatWeights.weight(e.getKey())),
+          f.matrix().dequantize()));
+      result = result.withLinear(e.getKey(), f.dequantized());
+    }
+    return new QuantizedBlock(index, result, matrices, errors);
+  }
+
+  /** The quantized stream through the blocks just finished, as the finished model runs them. */
+  private List<Tensor> advance(DecoderBlock block, List<BlockWeights> done, List<Tensor> stream,
+      int seqLen) {
+    BlockWindow window = new BlockWindow(block, done);
+    List<Tensor> next = new ArrayList<>(stream.size());
+    for (Tensor x : stream) {
+      var activations = window.forward(x, block.shape(x.rows() / seqLen, seqLen),
+          evaluationInputs());
+      next.add(activations.get(activations.size() - 1).output());
+    }
+    return next;
+  }
+
+  private static int requireEqualLengths(List<int[]> samples, LlamaConfig config) {
+    if (samples.isEmpty()) {
+      throw new IllegalArgumentException("CBQ needs calibration samples, got none");
+    }
+    int length = samples.get(0).length;
+    for (int i = 0; i < samples.size(); i++) {
+      if (samples.get(i).length != length) {
+        throw new IllegalArgumentException("calibration samples must have one length: sample 0 has "
+            + length + " tokens, sample " + i + " has " + samples.get(i).length);
+      }
+    }
+    if (length < 2 || length > config.maxPositions()) {
+      throw new IllegalArgumentException("calibration samples of " + length + " tokens: the model "
+          + "takes 2 to " + config.maxPositions());
+    }
+    return length;
+  }
+}

@@ -1,0 +1,255 @@
+package dev.calibra.calibration.cbq;
+
+import dev.calibra.calibration.uniform.QuantizationScheme;
+
+/**
+ * Everything that shapes a CBQ calibration run. {@link #defaults(QuantizationScheme)} gives the
+ * documented defaults (calibration/CBQ.md explains each choice); {@link Builder} changes them.
+ *
+ * @param scheme weight bits and group size
+ * @param windowSize blocks reconstructed together (w)
+ * @param overlap blocks shared by consecutive windows (o, 0 ≤ o < w)
+ * @param loraRank rank r of the LoRA-Rounding factors; 0 rounds to nearest (no learned rounding)
+ * @param learnClipping whether the per-group clip factors (and so the step sizes) are learned
+ * @param initialClip clip factor every group starts from, in (0, 1)
+ * @param epochs passes over the calibration samples per window
+ * @param batchSize calibration samples per optimisation step
+ * @param clipLearningRate Adam learning rate of the clip logits
+ * @param roundingLearningRate Adam learning rate of the LoRA-Rounding factors
+ * @param klWeight weight of the KL-divergence term of the loss; 0 disables it
+ * @param klTemperature temperature of the softmax the KL term compares outputs through
+ * @param regularizerWeight weight of the rounding regulariser (per rounding decision, relative
+ *     to the normalised reconstruction loss)
+ * @param betaStart regulariser exponent once the warm-up is over (soft: hardly any pressure)
+ * @param betaEnd regulariser exponent at the end of a window (strong pressure towards 0 or 1)
+ * @param warmupFraction share of a window's steps before the regulariser starts
+ * @param roundingTemperatureEnd temperature the rounding logits are divided by at the end of a
+ *     window (it falls geometrically from 1), which sharpens soft rounding into hard rounding
+ * @param truncateWeightOutliers coarse-to-fine weight outlier truncation before calibration
+ * @param scaleActivationOutliers coarse-to-fine activation outlier scaling (only with
+ *     activation quantization)
+ * @param searchChannelScales per-site channel scales searched to minimise each block's
+ *     round-to-nearest output error before calibration (weight-aware scaling)
+ * @param activationBits bits of per-token activation quantization; 0 keeps activations float
+ * @param dropProbability QDrop: chance that an activation keeps its float value in training
+ * @param seed seeds every random choice: sample order, initial factors, QDrop masks
+ */
+public record CbqRecipe(
+    QuantizationScheme scheme,
+    int windowSize,
+    int overlap,
+    int loraRank,
+    boolean learnClipping,
+    float initialClip,
+    int epochs,
+    int batchSize,
+    float clipLearningRate,
+    float roundingLearningRate,
+    float klWeight,
+    float klTemperature,
+    float regularizerWeight,
+    float betaStart,
+    float betaEnd,
+    float warmupFraction,
+    float roundingTemperatureEnd,
+    boolean truncateWeightOutliers,
+    boolean scaleActivationOutliers,
+    boolean searchChannelScales,
+    int activationBits,
+    float dropProbability,
+    long seed) {
+
+  public CbqRecipe {
+    require(windowSize >= 1, "window size must be at least 1, got " + windowSize);
+    require(overlap >= 0 && overlap < windowSize,
+        "overlap must be in [0, window size), got " + overlap + " for windows of " + windowSize);
+    require(loraRank >= 0, "LoRA rank must be 0 or more, got " + loraRank);
+    require(initialClip > 0f && initialClip < 1f, "initial clip must be in (0, 1), got " + initialClip);
+    require(epochs >= 0, "epochs must be 0 or more, got " + epochs);
+    require(batchSize >= 1, "batch size must be at least 1, got " + batchSize);
+    require(clipLearningRate >= 0 && roundingLearningRate >= 0, "learning rates must be ≥ 0");
+    require(klWeight >= 0, "KL weight must be ≥ 0, got " + klWeight);
+    require(klTemperature > 0, "KL temperature must be > 0, got " + klTemperature);
+    require(regularizerWeight >= 0, "regulariser weight must be ≥ 0, got " + regularizerWeight);
+    require(betaStart >= betaEnd && betaEnd > 0, "need betaStart ≥ betaEnd > 0");
+    require(warmupFraction >= 0 && warmupFraction < 1, "warm-up fraction must be in [0, 1)");
+    require(roundingTemperatureEnd > 0 && roundingTemperatureEnd <= 1,
+        "rounding temperature end must be in (0, 1], got " + roundingTemperatureEnd);
+    require(activationBits == 0 || (activationBits >= 2 && activationBits <= 16),
+        "activation bits must be 0 (float) or 2..16, got " + activationBits);
+    require(dropProbability >= 0 && dropProbability <= 1, "drop probability must be in [0, 1]");
+  }
+
+  private static void require(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  /** The defaults for a weight scheme. */
+  public static CbqRecipe defaults(QuantizationScheme scheme) {
+    return new Builder(scheme).build();
+  }
+
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Blocks between the starts of consecutive windows. */
+  public int stride() {
+    return windowSize - overlap;
+  }
+
+  /** "w4 g128 a8" and the like, for logs and reports. */
+  public String label() {
+    return scheme.label() + (activationBits > 0 ? " a" + activationBits : "");
+  }
+
+  /** Changes some fields of a recipe. */
+  public static final class Builder {
+    private QuantizationScheme scheme;
+    private int windowSize = 2;
+    private int overlap = 1;
+    private int loraRank = 16;
+    private boolean learnClipping = true;
+    private float initialClip = 0.98f;
+    private int epochs = 4;
+    private int batchSize = 1;
+    private float clipLearningRate = 2e-2f;
+    private float roundingLearningRate = 5e-3f;
+    private float klWeight = 0f;
+    private float klTemperature = 1f;
+    private float regularizerWeight = 0.01f;
+    private float betaStart = 20f;
+    private float betaEnd = 2f;
+    private float warmupFraction = 0.2f;
+    private float roundingTemperatureEnd = 0.002f;
+    private boolean truncateWeightOutliers = true;
+    private boolean scaleActivationOutliers = true;
+    private boolean searchChannelScales = true;
+    private int activationBits = 0;
+    private float dropProbability = 0.5f;
+    private long seed = 0;
+
+    public Builder(QuantizationScheme scheme) {
+      this.scheme = scheme;
+    }
+
+    private Builder(CbqRecipe r) {
+      scheme = r.scheme;
+      windowSize = r.windowSize;
+      overlap = r.overlap;
+      loraRank = r.loraRank;
+      learnClipping = r.learnClipping;
+      initialClip = r.initialClip;
+      epochs = r.epochs;
+      batchSize = r.batchSize;
+      clipLearningRate = r.clipLearningRate;
+      roundingLearningRate = r.roundingLearningRate;
+      klWeight = r.klWeight;
+      klTemperature = r.klTemperature;
+      regularizerWeight = r.regularizerWeight;
+      betaStart = r.betaStart;
+      betaEnd = r.betaEnd;
+      warmupFraction = r.warmupFraction;
+      roundingTemperatureEnd = r.roundingTemperatureEnd;
+      truncateWeightOutliers = r.truncateWeightOutliers;
+      scaleActivationOutliers = r.scaleActivationOutliers;
+      searchChannelScales = r.searchChannelScales;
+      activationBits = r.activationBits;
+      dropProbability = r.dropProbability;
+      seed = r.seed;
+    }
+
+    public Builder scheme(QuantizationScheme value) {
+      scheme = value;
+      return this;
+    }
+
+    public Builder window(int size, int overlapBlocks) {
+      windowSize = size;
+      overlap = overlapBlocks;
+      return this;
+    }
+
+    public Builder loraRank(int value) {
+      loraRank = value;
+      return this;
+    }
+
+    public Builder learnClipping(boolean value) {
+      learnClipping = value;
+      return this;
+    }
+
+    public Builder initialClip(float value) {
+      initialClip = value;
+      return this;
+    }
+
+    public Builder epochs(int value) {
+      epochs = value;
+      return this;
+    }
+
+    public Builder batchSize(int value) {
+      batchSize = value;
+      return this;
+    }
+
+    public Builder learningRates(float clip, float rounding) {
+      clipLearningRate = clip;
+      roundingLearningRate = rounding;
+      return this;
+    }
+
+    public Builder kl(float weight, float temperature) {
+      klWeight = weight;
+      klTemperature = temperature;
+      return this;
+    }
+
+    public Builder regularizer(float weight, float start, float end, float warmup) {
+      regularizerWeight = weight;
+      betaStart = start;
+      betaEnd = end;
+      warmupFraction = warmup;
+      return this;
+    }
+
+    public Builder roundingTemperatureEnd(float value) {
+      roundingTemperatureEnd = value;
+      return this;
+    }
+
+    public Builder preprocessing(boolean weights, boolean activations) {
+      truncateWeightOutliers = weights;
+      scaleActivationOutliers = activations;
+      return this;
+    }
+
+    public Builder searchChannelScales(boolean value) {
+      searchChannelScales = value;
+      return this;
+    }
+
+    public Builder activations(int bits, float drop) {
+      activationBits = bits;
+      dropProbability = drop;
+      return this;
+    }
+
+    public Builder seed(long value) {
+      seed = value;
+      return this;
+    }
+
+    public CbqRecipe build() {
+      return new CbqRecipe(scheme, windowSize, overlap, loraRank, learnClipping, initialClip,
+          epochs, batchSize, clipLearningRate, roundingLearningRate, klWeight, klTemperature,
+          regularizerWeight, betaStart, betaEnd, warmupFraction, roundingTemperatureEnd,
+          truncateWeightOutliers, scaleActivationOutliers, searchChannelScales, activationBits,
+          dropProbability, seed);
+    }
+  }
+}

@@ -1,0 +1,220 @@
+package dev.calibra.calibration.cbq;
+
+import dev.calibra.model.llama.ActivationFakeQuantizer;
+import dev.calibra.model.backend.AttentionShape;
+import dev.calibra.model.backend.Backend;
+import dev.calibra.model.backend.Tensor;
+import dev.calibra.model.llama.BlockActivations;
+import dev.calibra.model.llama.BlockGradients;
+import dev.calibra.model.llama.BlockWeights;
+import dev.calibra.model.llama.BlockWindow;
+import dev.calibra.model.llama.DecoderBlock;
+import dev.calibra.model.llama.Linear;
+import dev.calibra.model.llama.LinearInputQuantizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Trains the quantizers of one window of consecutive blocks: each step fake-quantizes the
+ * window's weights, runs the window on a batch of its inputs (the outputs of the already
+ * quantized blocks before it), compares the result with the float model's output there, and
+ * takes one Adam step on every quantizer parameter.
+ *
+ * <p>Loss = ‖y − t‖² / (n · mean(t²)) (the squared error relative to the targets' energy, so
+ * that learning rates carry across models and depths) + klWeight · mean over tokens of
+ * KL(softmax(t/T) ‖ softmax(y/T)) + the annealed rounding regulariser. Learning rates follow a
+ * cosine decay over the window's steps.
+ */
+final class WindowCalibrator {
+
+  private static final float ADAM_BETA1 = 0.9f;
+  private static final float ADAM_BETA2 = 0.999f;
+  private static final float ADAM_EPSILON = 1e-8f;
+
+  private final Backend backend;
+  private final DecoderBlock block;
+  private final CbqRecipe recipe;
+
+  WindowCalibrator(Backend backend, DecoderBlock block, CbqRecipe recipe) {
+    this.backend = backend;
+    this.block = block;
+    this.recipe = recipe;
+  }
+
+  /**
+   * Calibrates the quantizers of the window's blocks in place.
+   *
+   * @param floatWeights the window's blocks, whose linear weights get replaced by fake-quantized ones
+   * @param quantizers per block of the window, the quantizer of each linear layer
+   * @param inputs batches of window inputs; targets the float outputs for the same batches
+   * @param seqLen tokens per calibration sample
+   * @param seed this window's seed (sample order and QDrop masks)
+   */
+  WindowLosses calibrate(List<BlockWeights> floatWeights,
+      List<Map<Linear, LearnableLinearQuantizer>> quantizers, List<Tensor> inputs,
+      List<Tensor> targets, int seqLen, long seed) {
+    int steps = recipe.epochs() * inputs.size();
+    double targetEnergy = meanSquare(targets);
+    long roundingElements = 0;
+    List<Parameter> parameters = new ArrayList<>();
+    List<BlockGradients> gradients = new ArrayList<>();
+    for (int b = 0; b < quantizers.size(); b++) {
+      for (LearnableLinearQuantizer q : quantizers.get(b).values()) {
+        parameters.addAll(q.parameters());
+        roundingElements += q.roundingElements();
+      }
+      gradients.add(BlockGradients.forLinearWeights(floatWeights.get(b), backend,
+          quantizers.get(b).keySet().toArray(Linear[]::new)));
+    }
+    WindowLosses losses = new WindowLosses(recipe.epochs());
+    losses.setStart(evaluate(floatWeights, quantizers, inputs, targets, seqLen, targetEnergy));
+    Random order = new Random(seed);
+    int step = 0;
+    for (int epoch = 0; epoch < recipe.epochs(); epoch++) {
+      for (int batch : shuffled(inputs.size(), order)) {
+        float progress = (float) step / steps;
+        float regularizerWeight = progress < recipe.warmupFraction() || roundingElements == 0 ? 0f
+            : (float) (recipe.regularizerWeight() / roundingElements);
+        float beta = beta(progress);
+        float temperature = temperature(progress);
+        BlockWindow window = new BlockWindow(block,
+            fakeQuantized(floatWeights, quantizers, temperature));
+        Tensor input = inputs.get(batch);
+        Tensor target = targets.get(batch);
+        AttentionShape shape = block.shape(input.rows() / seqLen, seqLen);
+        List<BlockActivations> activations = window.forward(input, shape,
+            activationQuantizer(seed, step));
+        Tensor output = activations.get(activations.size() - 1).output();
+        Tensor dOutput = backend.zeros(output.rows(), output.cols());
+        double norm = (double) output.size() * targetEnergy;
+        double loss = backend.squaredError(output, target, (float) (1 / norm), dOutput) / norm;
+        if (recipe.klWeight() > 0) {
+          loss += recipe.klWeight() / output.rows() * backend.softmaxKlDivergence(target, output,
+              recipe.klTemperature(), recipe.klWeight() / output.rows(), dOutput);
+        }
+        for (BlockGradients g : gradients) {
+          zero(g);
+        }
+        window.backward(activations, dOutput, gradients);
+        double regularizer = 0;
+        for (int b = 0; b < quantizers.size(); b++) {
+          for (Map.Entry<Linear, LearnableLinearQuantizer> e : quantizers.get(b).entrySet()) {
+            regularizer += e.getValue().backward(gradients.get(b).weight(e.getKey()),
+                regularizerWeight, beta);
+          }
+        }
+        float learningRateScale = (float) (0.5 * (1 + Math.cos(Math.PI * step / steps)));
+        for (Parameter p : parameters) {
+          p.update(ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON, learningRateScale);
+          p.zeroGradient();
+        }
+        losses.add(epoch, loss, regularizer * regularizerWeight);
+        step++;
+      }
+    }
+    losses.setEnd(evaluate(floatWeights, quantizers, inputs, targets, seqLen, targetEnergy));
+    return losses;
+  }
+
+  /** β stays at its start value through the warm-up, then falls linearly to its end value. */
+  private float beta(float progress) {
+    if (progress < recipe.warmupFraction()) {
+      return recipe.betaStart();
+    }
+    float t = (progress - recipe.warmupFraction()) / (1 - recipe.warmupFraction());
+    return recipe.betaStart() + t * (recipe.betaEnd() - recipe.betaStart());
+  }
+
+  /** The rounding temperature falls geometrically from 1 to its end value over the window. */
+  private float temperature(float progress) {
+    return (float) Math.pow(recipe.roundingTemperatureEnd(), progress);
+  }
+
+  private LinearInputQuantizer activationQuantizer(long seed, int step) {
+    return recipe.activationBits() == 0 ? LinearInputQuantizer.NONE
+        : new ActivationFakeQuantizer(backend, recipe.activationBits(), recipe.dropProbability(),
+            seed * 31 + step);
+  }
+
+  private List<BlockWeights> fakeQuantized(List<BlockWeights> floatWeights,
+      List<Map<Linear, LearnableLinearQuantizer>> quantizers, float temperature) {
+    List<BlockWeights> weights = new ArrayList<>(floatWeights.size());
+    for (int b = 0; b < floatWeights.size(); b++) {
+      BlockWeights w = floatWeights.get(b);
+      for (Map.Entry<Linear, LearnableLinearQuantizer> e : quantizers.get(b).entrySet()) {
+        w = w.withLinear(e.getKey(), e.getValue().fakeQuantize(temperature));
+      }
+      weights.add(w);
+    }
+    return weights;
+  }
+
+  /**
+   * The relative reconstruction error of the window with hard-rounded weights, over all batches
+   * and with float activations but for the evaluation-time activation quantization: what the
+   * finished window will do.
+   */
+  private double evaluate(List<BlockWeights> floatWeights,
+      List<Map<Linear, LearnableLinearQuantizer>> quantizers, List<Tensor> inputs,
+      List<Tensor> targets, int seqLen, double targetEnergy) {
+    List<BlockWeights> weights = new ArrayList<>(floatWeights.size());
+    for (int b = 0; b < floatWeights.size(); b++) {
+      BlockWeights w = floatWeights.get(b);
+      for (Map.Entry<Linear, LearnableLinearQuantizer> e : quantizers.get(b).entrySet()) {
+        w = w.withLinear(e.getKey(), e.getValue().finish().dequantized());
+      }
+      weights.add(w);
+    }
+    BlockWindow window = new BlockWindow(block, weights);
+    double squares = 0;
+    long count = 0;
+    for (int i = 0; i < inputs.size(); i++) {
+      Tensor input = inputs.get(i);
+      LinearInputQuantizer activations = recipe.activationBits() == 0 ? LinearInputQuantizer.NONE
+          : ActivationFakeQuantizer.forEvaluation(backend, recipe.activationBits());
+      List<BlockActivations> a = window.forward(input, block.shape(input.rows() / seqLen, seqLen),
+          activations);
+      Tensor output = a.get(a.size() - 1).output();
+      squares += backend.squaredError(output, targets.get(i), 0f,
+          backend.zeros(output.rows(), output.cols()));
+      count += output.size();
+    }
+    return squares / (count * targetEnergy);
+  }
+
+  private void zero(BlockGradients gradients) {
+    for (Linear linear : Linear.values()) {
+      Tensor g = gradients.weight(linear);
+      if (g != null) {
+        backend.fill(g, 0f);
+      }
+    }
+  }
+
+  private double meanSquare(List<Tensor> tensors) {
+    double squares = 0;
+    long count = 0;
+    for (Tensor t : tensors) {
+      squares += backend.squaredError(t, backend.zeros(t.rows(), t.cols()), 0f,
+          backend.zeros(t.rows(), t.cols()));
+      count += t.size();
+    }
+    return squares / count;
+  }
+
+  private static int[] shuffled(int n, Random random) {
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    return order;
+  }
+}

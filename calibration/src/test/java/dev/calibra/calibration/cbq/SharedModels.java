@@ -1,0 +1,19 @@
+package dev.calibra.calibration.cbq;
+
+import dev.calibra.storage.tokens.TokenIdFiles;
+import java.nio.file.Path;
+import java.util.List;
+
+/** The shared models folder (../shared, or -Dcalibra.shared) and stories260K's splits. */
+final class SharedModels {
+
+  private SharedModels() {}
+
+  static Path model(String name) {
+    return Path.of(System.getProperty("calibra.shared", "../../shared"), "models", name);
+  }
+
+  static List<int[]> stories(String split) throws Exception {
+    return TokenIdFiles.read(model("stories260K").resolve("sequences.json").toString(), split);
+  }
+}

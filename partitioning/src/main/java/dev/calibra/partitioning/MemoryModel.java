@@ -1,0 +1,101 @@
+package dev.calibra.partitioning;
+
+import dev.calibra.model.llama.Linear;
+
+/**
+ * Estimates the memory CBQ calibration needs, in bytes. Everything is float32 (4 bytes) except
+ * the packed result. With h = hidden size, i = intermediate size, qw = heads·headDim, kvw = kv
+ * heads·headDim, P = Σ out·in over the seven linear layers, G = Σ out·⌈in/group⌉ (quantization
+ * groups), r = LoRA rank, T = tokens per batch = min(batch, samples)·seqLen:
+ *
+ * <pre>
+ * per block
+ *   float weights       4·(P + 2h + q/k/v biases)
+ *   quantized weights   4·P
+ *   weight gradients    4·P
+ *   quantizer state     4·2G                          group min and max
+ *   learnable           16·(r·Σ(out + in) + 2G)       value, gradient, Adam m and v
+ *   activations         4·T·(4h + 2qw + 2kvw + 3i + heads + 2 [+ qw with activation quantization])
+ *   packed result       ⌈P·bits/8⌉ + 8G               codes, float32 scale and zero per group
+ * per window
+ *   calibration data    3·4·samples·seqLen·h
+ *   batch tensors       3·4·T·h
+ *   backward scratch    4·T·(5h + 2qw + 2kvw + 3i + heads + 2)
+ *   rounding scratch    2·4·max(out·in)
+ * </pre>
+ *
+ * Activations are {@code BlockActivations}' tensors less its input, which is the previous block's
+ * output (or, for the window's first block, the batch input counted with the window). Activation
+ * quantization can rewrite in place the linear inputs that are kept anyway, except the attention
+ * output, which the attention backward also reads: that one needs a quantized copy.
+ *
+ * <p>Three sets of the calibration data are enough: before training, one float forward from the
+ * window's float inputs yields both its float targets (at its last block) and the next window's
+ * float inputs (after w − o blocks), so the float inputs can be dropped; after training, the next
+ * window's quantized inputs overwrite this one's batch by batch.
+ */
+public final class MemoryModel {
+
+  private static final long FLOAT = Float.BYTES;
+
+  private final BlockMemory block;
+  private final WindowMemory window;
+
+  public MemoryModel(ModelShape model, RecipeShape recipe) {
+    this.block = blockOf(model, recipe);
+    this.window = windowOf(model, recipe);
+  }
+
+  public BlockMemory block() {
+    return block;
+  }
+
+  public WindowMemory window() {
+    return window;
+  }
+
+  /** Peak of training a window of {@code blocks} blocks, float weights aside. */
+  public long windowTrainingBytes(int blocks) {
+    return blocks * block.training() + window.total();
+  }
+
+  private static BlockMemory blockOf(ModelShape model, RecipeShape recipe) {
+    long linearWeights = model.linearWeights();
+    long groups = 0;
+    long loraFactors = 0;
+    for (Linear linear : Linear.values()) {
+      int out = model.rows(linear);
+      int in = model.cols(linear);
+      groups += out * recipe.groupsPerRow(in);
+      loraFactors += (long) recipe.loraRank() * (out + in);
+    }
+    // The block's input is the previous block's output, already counted there.
+    long keptPerToken = KeptActivation.perToken(model) - KeptActivation.INPUT.width(model)
+        + (recipe.activationQuantization() ? model.queryWidth() : 0);
+    return new BlockMemory(
+        FLOAT * model.blockParameters(),
+        FLOAT * linearWeights,
+        FLOAT * linearWeights,
+        FLOAT * 2 * groups,
+        4 * FLOAT * (loraFactors + 2 * groups),
+        FLOAT * recipe.tokensPerBatch() * keptPerToken,
+        ceilDiv(linearWeights * recipe.bits(), 8) + 2 * FLOAT * groups);
+  }
+
+  private static WindowMemory windowOf(ModelShape model, RecipeShape recipe) {
+    long hidden = model.hiddenSize();
+    long largestLinear = 0;
+    for (Linear linear : Linear.values()) {
+      largestLinear = Math.max(largestLinear, (long) model.rows(linear) * model.cols(linear));
+    }
+    return new WindowMemory(
+        3 * FLOAT * recipe.calibrationTokens() * hidden,
+        3 * FLOAT * recipe.tokensPerBatch() * hidden,
+        FLOAT * recipe.tokensPerBatch() * KeptActivation.perToken(model),
+        2 * FLOAT * largestLinear);
+  }
+
+  private static long ceilDiv(long a, long b) {
+    return (a + b - 1) / b;
+  }
+}

@@ -1,0 +1,221 @@
+package dev.calibra.jobs.artifact;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.calibra.calibration.QuantizedBlock;
+import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.calibration.uniform.UniformQuantizer;
+import dev.calibra.model.llama.LlamaConfig;
+import dev.calibra.model.backend.Backend;
+import dev.calibra.model.llama.Linear;
+import dev.calibra.storage.FileLocation;
+import dev.calibra.storage.artifact.ArtifactMerger;
+import dev.calibra.storage.artifact.ArtifactMetadata;
+import dev.calibra.storage.artifact.ArtifactTensor;
+import dev.calibra.storage.artifact.ArtifactWriter;
+import dev.calibra.storage.artifact.PartRange;
+import dev.calibra.storage.artifact.TokenizerReference;
+import dev.calibra.storage.hf.HfTensorNames;
+import dev.calibra.storage.hf.ModelDirectory;
+import dev.calibra.storage.safetensors.SafetensorsCheckpoint;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+
+/**
+ * Records a quantization run into an artifact while the run evaluates it: each quantized block
+ * is appended to a part file as it is handed out, and once the run's perplexity is known the
+ * parts (blocks, then the tensors outside blocks) are merged into the artifact with the metrics
+ * in its metadata. This is the single-process case of the part-file flow a Spark job uses with
+ * one part per shard. Parts live in a local temporary directory that closing removes.
+ */
+public final class QuantizedRunRecorder implements AutoCloseable {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final ModelDirectory model;
+  private final QuantizationScheme scheme;
+  private final boolean quantizeLmHead;
+  private final FileLocation target;
+  private final boolean overwrite;
+  private final ArtifactMetadata metadata;
+  private final Path partsDirectory;
+  private final ArtifactWriter blocks;
+  private final Backend backend;
+  private int nextBlock;
+
+  private QuantizedRunRecorder(ModelDirectory model, QuantizationScheme scheme,
+      boolean quantizeLmHead, FileLocation target, boolean overwrite, ArtifactMetadata metadata,
+      Path partsDirectory, ArtifactWriter blocks, Backend backend) {
+    this.backend = backend;
+    this.model = model;
+    this.scheme = scheme;
+    this.quantizeLmHead = quantizeLmHead;
+    this.target = target;
+    this.overwrite = overwrite;
+    this.metadata = metadata;
+    this.partsDirectory = partsDirectory;
+    this.blocks = blocks;
+  }
+
+  /**
+   * Prepares to record a run; fails at once, before any work, when the artifact exists and
+   * {@code overwrite} is false.
+   *
+   * @param recipeDetails recipe entries beyond the scheme's (activation bits, a calibration
+   *     recipe), merged into the artifact's recipe; may be empty
+   * @param output the artifact: a local path, file:// or hdfs:// URI
+   * @param backend the backend the run's blocks live on
+   */
+  public static QuantizedRunRecorder start(ModelDirectory model, String method,
+      QuantizationScheme scheme, boolean quantizeLmHead, ObjectNode recipeDetails, String output,
+      boolean overwrite, Backend backend) throws IOException {
+    FileLocation target = FileLocation.of(output, new Configuration());
+    if (!overwrite && target.exists()) {
+      throw new FileAlreadyExistsException("artifact " + target + " already exists; choose another "
+          + "--output, delete it, or add --overwrite");
+    }
+    ObjectNode config = (ObjectNode) JSON.readTree(model.location().child(ModelDirectory.CONFIG_FILE)
+        .readAllBytes(16L << 20));
+    ObjectNode recipe = recipe(method, scheme, quantizeLmHead);
+    recipe.setAll(recipeDetails);
+    ArtifactMetadata metadata = new ArtifactMetadata(config,
+        TokenizerReference.describe(model.location()), recipe,
+        ArtifactMetadata.emptyObject(), provenance("calibra quantize"), Optional.empty());
+    Path parts = Files.createTempDirectory("calibra-parts-");
+    try {
+      int last = model.config().numLayers() - 1;
+      ArtifactWriter blocks = ArtifactWriter.create(local(parts.resolve("blocks.arrow")),
+          metadata.asPart(PartRange.blocks(0, last)), false);
+      return new QuantizedRunRecorder(model, scheme, quantizeLmHead, target, overwrite, metadata,
+          parts, blocks, backend);
+    } catch (IOException | RuntimeException e) {
+      deleteRecursively(parts);
+      throw e;
+    }
+  }
+
+  /**
+   * Appends a quantized block: its norms and biases float, its linear layers uniform. Norms and
+   * biases come from the block as the run used them, since pre-processing may have rescaled them.
+   */
+  public void accept(QuantizedBlock block) {
+    if (block.index() != nextBlock) {
+      throw new IllegalStateException("block " + block.index() + " arrived, expected block "
+          + nextBlock + ": blocks are recorded in order");
+    }
+    try {
+      for (ArtifactTensor tensor : ArtifactTensors.block(block, backend)) {
+        blocks.write(tensor);
+      }
+      nextBlock++;
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not record block " + block.index() + " for " + target
+          + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Writes the tensors outside blocks, merges the parts into the artifact and returns where it
+   * is. Every block must have been recorded.
+   */
+  public FileLocation commit(ObjectNode metrics) throws IOException {
+    LlamaConfig config = model.config();
+    if (nextBlock != config.numLayers()) {
+      throw new IllegalStateException("only " + nextBlock + " of " + config.numLayers()
+          + " blocks were recorded");
+    }
+    blocks.commit();
+    FileLocation outside = local(partsDirectory.resolve("outside-blocks.arrow"));
+    try (ArtifactWriter writer = ArtifactWriter.create(outside,
+        metadata.asPart(PartRange.OUTSIDE_BLOCKS), false)) {
+      SafetensorsCheckpoint checkpoint = model.checkpoint();
+      writer.write(ArtifactTensors.floats(HfTensorNames.EMBEDDING, ArtifactTensor.NO_BLOCK, checkpoint));
+      writer.write(ArtifactTensors.floats(HfTensorNames.FINAL_NORM, ArtifactTensor.NO_BLOCK, checkpoint));
+      String head = config.tieWordEmbeddings() ? HfTensorNames.EMBEDDING : HfTensorNames.LM_HEAD;
+      if (quantizeLmHead) {
+        // The same quantizer on the same weights as the run's lm_head: the same codes.
+        writer.write(ArtifactTensors.uniform(HfTensorNames.LM_HEAD, ArtifactTensor.NO_BLOCK,
+            new UniformQuantizer(scheme).quantize(checkpoint.readFloats(head), config.vocabSize(),
+                config.hiddenSize())));
+      } else if (!config.tieWordEmbeddings()) {
+        writer.write(ArtifactTensors.floats(HfTensorNames.LM_HEAD, ArtifactTensor.NO_BLOCK, checkpoint));
+      }
+      writer.commit();
+    }
+    ArtifactMerger.merge(List.of(blocks.target(), outside), target, metrics,
+        provenance("calibra quantize"), overwrite);
+    return target;
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      blocks.close();
+    } finally {
+      deleteRecursively(partsDirectory);
+    }
+  }
+
+  private static ObjectNode recipe(String method, QuantizationScheme scheme, boolean lmHead) {
+    ObjectNode recipe = ArtifactMetadata.emptyObject();
+    recipe.put("method", method);
+    recipe.put("bits", scheme.bits());
+    recipe.put("group_size", scheme.groupSize() == QuantizationScheme.PER_CHANNEL ? -1
+        : scheme.groupSize());
+    recipe.put("grid", "asymmetric: per (row, group) range widened to include 0, 2^bits - 1 steps");
+    recipe.put("rounding", "half to even");
+    recipe.put("quantize_lm_head", lmHead);
+    recipe.putArray("quantized_layers").addAll(Stream.of(Linear.values())
+        .map(l -> JSON.getNodeFactory().textNode(l.hfName())).toList());
+    return recipe;
+  }
+
+  /** Versions, time and host of this process. */
+  public static ObjectNode provenance(String tool) {
+    ObjectNode provenance = ArtifactMetadata.emptyObject();
+    provenance.put("tool", tool);
+    provenance.put("calibra_version", version(QuantizedRunRecorder.class));
+    provenance.put("arrow_version", version(org.apache.arrow.vector.VectorSchemaRoot.class));
+    provenance.put("java", System.getProperty("java.version"));
+    provenance.put("created", Instant.now().toString());
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      host = "unknown";
+    }
+    provenance.putArray("hosts").add(host);
+    return provenance;
+  }
+
+  /** A jar's Implementation-Version, or "development" when run from classes without one. */
+  private static String version(Class<?> type) {
+    String version = type.getPackage().getImplementationVersion();
+    return version == null ? "development" : version;
+  }
+
+  private static FileLocation local(Path path) throws IOException {
+    return FileLocation.of(path.toString(), new Configuration());
+  }
+
+  private static void deleteRecursively(Path directory) throws IOException {
+    if (!Files.exists(directory)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(directory)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(path);
+      }
+    }
+  }
+}
