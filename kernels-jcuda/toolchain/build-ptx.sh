@@ -45,8 +45,11 @@ for cu in "${sources[@]}"; do
     *.sm90a) arch=(-gencode=arch=compute_90a,code=compute_90a); sm=sm_90a; level=90a ;;
     *) arch=(-arch=compute_80); sm=sm_80; level=80 ;;
   esac
-  echo "build-ptx: $name.cu -> $name.ptx ($level)" >&2
-  "$nvcc" -ptx -std=c++17 -O3 "${arch[@]}" -I"$src" "$cu" -o "$out/$name.ptx.tmp"
+  # A source may add nvcc flags on a line "// nvcc-flags: ...", e.g. -fmad=false where every float
+  # operation must round as the CPU reference's does.
+  read -r -a flags <<< "$(sed -n 's:^//[[:space:]]*nvcc-flags\:\(.*\)$:\1:p' "$cu")"
+  echo "build-ptx: $name.cu -> $name.ptx ($level${flags[*]:+, ${flags[*]}})" >&2
+  "$nvcc" -ptx -std=c++17 -O3 "${arch[@]}" ${flags[@]+"${flags[@]}"} -I"$src" "$cu" -o "$out/$name.ptx.tmp"
   echo "== $name.ptx on $sm" >> "$report"
   if ! "$ptxas" -arch="$sm" -v "$out/$name.ptx.tmp" -o /dev/null >> "$report" 2>&1; then
     echo "build-ptx: ptxas rejects $name.ptx:" >&2

@@ -1,5 +1,6 @@
-// Elementwise ops of the Backend: add, bias rows, SwiGLU forward/backward, rotary embeddings and
-// the embedding lookup. fp32 throughout, memory-bound: each value is read and written once.
+// Elementwise ops of the Backend: add, bias rows, SwiGLU forward/backward, rotary embeddings,
+// the embedding lookup, fill and scale. fp32 throughout, memory-bound: each value is read and
+// written once.
 #include "common.cuh"
 
 using namespace calibra;
@@ -85,5 +86,19 @@ extern "C" __global__ void embed_rows(const float* table, const int* ids, float*
     const long long row = i / cols;
     const int col = (int)(i % cols);
     out[i] = table[(long long)ids[row] * cols + col];
+  }
+}
+
+// x = value everywhere (fill with 0 is a lazy clear on the Java side and never gets here).
+extern "C" __global__ void fill_f32(float* x, long long n, float value) {
+  for (long long i = first_index(); i < n; i += grid_stride()) {
+    x[i] = value;
+  }
+}
+
+// x = alpha · x.
+extern "C" __global__ void scale_f32(float* x, long long n, float alpha) {
+  for (long long i = first_index(); i < n; i += grid_stride()) {
+    x[i] *= alpha;
   }
 }

@@ -12,8 +12,10 @@ import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
+import dev.calibra.model.backend.AdamStep;
 import dev.calibra.model.backend.AttentionShape;
 import dev.calibra.model.backend.Backend;
+import dev.calibra.model.backend.LearnedWeightQuantization;
 import dev.calibra.model.backend.Tensor;
 import java.util.List;
 import jcuda.Pointer;
@@ -44,6 +46,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
   private final DevicePool pool;
   private final Matmul matmul;
   private final Attention attention;
+  private final WeightFakeQuantization weightQuantization;
   private final PackCache packs;
   private KernelProfile profile;
 
@@ -59,6 +62,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     packs = new PackCache(this);
     matmul = new Matmul(this);
     attention = new Attention(this);
+    weightQuantization = new WeightFakeQuantization(this);
   }
 
   /** Opens a backend on the options' device; throws CudaException when it cannot be used. */
@@ -187,6 +191,11 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
     throw new IllegalArgumentException("this CUDA backend was given a tensor it does not own: "
         + tensor);
+  }
+
+  /** {@link #tensor}, for the ops' optional tensors. */
+  CudaTensor tensorOrNull(Tensor tensor) {
+    return tensor == null ? null : tensor(tensor);
   }
 
   // ---- Backend
@@ -443,6 +452,154 @@ public final class CudaBackend implements Backend, AutoCloseable {
     release(deviceTargets);
     release(deviceNll);
     return nll;
+  }
+
+  // ---- Calibration ops: float arithmetic per element as CpuQuantizationOps orders it, returned
+  // sums reduced in a fixed order (see calibration.cu and weight_quantization.cu).
+
+  /** Filling with 0 only marks the tensor as cleared, as {@link #zeros} does. */
+  @Override
+  public void fill(Tensor x, float value) {
+    CudaTensor t = tensor(x);
+    if (t.size() == 0) {
+      return;
+    }
+    context.makeCurrent();
+    if (Float.floatToRawIntBits(value) == 0) {
+      t.setZeroPending(true);
+      t.written();
+      return;
+    }
+    kernel("fill_f32").gridFor(t.size()).output(t).arg(t.size()).arg(value).run();
+  }
+
+  @Override
+  public void scale(Tensor x, float alpha) {
+    CudaTensor t = tensor(x);
+    if (t.size() == 0) {
+      return;
+    }
+    context.makeCurrent();
+    kernel("scale_f32").gridFor(t.size()).arg(t).arg(t.size()).arg(alpha).run();
+  }
+
+  @Override
+  public void fakeQuantizeWeights(LearnedWeightQuantization q, boolean hardRounding, Tensor out,
+      Tensor scales, Tensor zeros) {
+    requireSameShape("fake quantization", q.weight(), out);
+    if (scales != null) {
+      requireShape("scales", scales, q.weight().rows(), q.groups());
+    }
+    if (zeros != null) {
+      requireShape("zeros", zeros, q.weight().rows(), q.groups());
+    }
+    context.makeCurrent();
+    weightQuantization.forward(q, hardRounding, tensor(out), tensorOrNull(scales),
+        tensorOrNull(zeros));
+  }
+
+  @Override
+  public void fakeQuantizeWeightsBackward(LearnedWeightQuantization q, Tensor dOut,
+      Tensor dRounding, Tensor dClipLower, Tensor dClipUpper) {
+    requireSameShape("fake quantization gradient", q.weight(), dOut);
+    if (dRounding != null) {
+      requireSameShape("rounding gradient", q.weight(), dRounding);
+    }
+    if (dClipLower != null) {
+      requireShape("lower clip gradient", dClipLower, q.weight().rows(), q.groups());
+    }
+    if (dClipUpper != null) {
+      requireShape("upper clip gradient", dClipUpper, q.weight().rows(), q.groups());
+    }
+    context.makeCurrent();
+    weightQuantization.backward(q, tensor(dOut), tensorOrNull(dRounding),
+        tensorOrNull(dClipLower), tensorOrNull(dClipUpper));
+  }
+
+  @Override
+  public double roundingRegularizer(LearnedWeightQuantization q, float beta, float weight,
+      Tensor dRounding) {
+    if (q.rounding() == null) {
+      throw new IllegalArgumentException("the rounding regulariser needs a rounding tensor");
+    }
+    requireSameShape("rounding regulariser", q.rounding(), dRounding);
+    context.makeCurrent();
+    return weightQuantization.roundingRegularizer(q, beta, weight, tensor(dRounding));
+  }
+
+  @Override
+  public double squaredError(Tensor pred, Tensor target, float gradScale, Tensor dPred) {
+    requireSameShape("squared error", pred, target);
+    requireSameShape("squared error", pred, dPred);
+    long n = pred.size();
+    if (n == 0) {
+      return 0;
+    }
+    context.makeCurrent();
+    KernelLaunch launch = kernel("squared_error").gridFor(n);
+    DeviceBlock partial = scratch((long) launch.blocks() * Double.BYTES);
+    launch.input(tensor(pred)).input(tensor(target)).arg(n).arg(gradScale).output(tensor(dPred))
+        .arg(partial).run();
+    return OrderedSum.ofAndRelease(this, partial, launch.blocks());
+  }
+
+  @Override
+  public double softmaxKlDivergence(Tensor target, Tensor pred, float temperature,
+      float gradScale, Tensor dPred) {
+    requireSameShape("KL divergence", pred, target);
+    requireSameShape("KL divergence", pred, dPred);
+    if (!(temperature > 0)) {
+      throw new IllegalArgumentException("KL temperature must be positive, got " + temperature);
+    }
+    if (pred.size() == 0) {
+      return 0;
+    }
+    context.makeCurrent();
+    DeviceBlock rowKl = scratch((long) pred.rows() * Double.BYTES);
+    kernel("softmax_kl_rows").grid(pred.rows(), 1, 1).block(KernelLaunch.THREADS, 1, 1)
+        .input(tensor(target)).input(tensor(pred)).arg(pred.cols()).arg(temperature)
+        .arg(gradScale).arg(tensor(dPred)).arg(rowKl).run();
+    return OrderedSum.ofAndRelease(this, rowKl, pred.rows());
+  }
+
+  @Override
+  public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
+    requireSameShape("Adam", param, grad);
+    requireSameShape("Adam", param, m);
+    requireSameShape("Adam", param, v);
+    long n = param.size();
+    if (n == 0) {
+      return;
+    }
+    context.makeCurrent();
+    kernel("adam_update").gridFor(n).arg(tensor(param)).input(tensor(grad)).arg(tensor(m))
+        .arg(tensor(v)).arg(n).arg(step.learningRate()).arg(step.beta1()).arg(step.beta2())
+        .arg(step.epsilon()).arg(step.firstMomentCorrection()).arg(step.secondMomentCorrection())
+        .run();
+  }
+
+  @Override
+  public void fakeQuantizeActivations(Tensor x, int bits, float dropProbability, long seed,
+      Tensor out) {
+    requireSameShape("activation quantization", x, out);
+    if (bits < 2 || bits > 16) {
+      throw new IllegalArgumentException("activation bits must be in 2..16, got " + bits);
+    }
+    if (x.size() == 0) {
+      return;
+    }
+    context.makeCurrent();
+    // x before out: when they are one tensor, a pending clear happens before it counts as written.
+    kernel("fake_quantize_activations").grid(x.rows(), 1, 1).block(KernelLaunch.THREADS, 1, 1)
+        .input(tensor(x)).output(tensor(out)).arg(x.cols()).arg((float) ((1 << bits) - 1))
+        .arg(dropProbability).arg(seed).run();
+  }
+
+  @Override
+  public void columnAbsMax(Tensor x, Tensor runningMax) {
+    requireRowVector("column maximum", runningMax, x.cols());
+    context.makeCurrent();
+    ColumnAbsMax.accumulate(this, tensor(x), tensor(runningMax));
   }
 
   private DeviceBlock uploadInts(int[] values) {

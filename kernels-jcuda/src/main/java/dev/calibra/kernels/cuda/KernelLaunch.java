@@ -47,6 +47,11 @@ final class KernelLaunch {
     return grid((int) Math.max(1, Math.min(blocks, limit)), 1, 1).block(THREADS, 1, 1);
   }
 
+  /** Blocks in the grid: how many partial results a kernel that writes one per block leaves. */
+  int blocks() {
+    return grid[0] * grid[1] * grid[2];
+  }
+
   KernelLaunch block(int x, int y, int z) {
     block[0] = x;
     block[1] = y;
@@ -94,6 +99,21 @@ final class KernelLaunch {
   /** A null pointer argument, for the kernels' optional inputs. */
   KernelLaunch nullArg() {
     return arg(new CUdeviceptr());
+  }
+
+  /** An optional tensor the kernel only reads: null becomes a null pointer. */
+  KernelLaunch inputOrNull(CudaTensor tensor) {
+    return tensor == null ? nullArg() : input(tensor);
+  }
+
+  /** An optional tensor the kernel overwrites completely. */
+  KernelLaunch outputOrNull(CudaTensor tensor) {
+    return tensor == null ? nullArg() : output(tensor);
+  }
+
+  /** An optional tensor the kernel reads and writes. */
+  KernelLaunch argOrNull(CudaTensor tensor) {
+    return tensor == null ? nullArg() : arg(tensor);
   }
 
   KernelLaunch arg(int value) {
