@@ -20,7 +20,9 @@ public interface Tensor extends AutoCloseable {
   /**
    * Gives the tensor's memory back now, where a backend keeps it outside the Java heap (GPU
    * memory knows nothing of the garbage collector); using the tensor afterwards is an error.
-   * Code that makes temporaries in a loop closes them. A no-op on the CPU backend.
+   * Code that makes temporaries in a loop closes them. A no-op on the CPU backend. Closing a
+   * closed tensor does nothing, so that references that may be one tensor (an activation
+   * quantizer that handed back its input) can each be closed.
    */
   @Override
   default void close() {}

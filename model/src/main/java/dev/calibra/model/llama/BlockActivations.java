@@ -32,10 +32,15 @@ public record BlockActivations(
     Tensor hidden,
     Tensor output) implements AutoCloseable {
 
-  /** Releases what only the backward pass needs: every tensor but the input and the output. */
+  /**
+   * Releases what only the backward pass needs: every tensor but the input and the output.
+   * outputProjectionInput is attention itself unless activations are quantized; closing it twice
+   * is harmless.
+   */
   public void releaseIntermediates() {
     for (Tensor t : List.of(inputInvRms, normedInput, queries, keys, values, attention,
-        attentionLogSumExp, residual, residualInvRms, normedResidual, gate, up, hidden)) {
+        attentionLogSumExp, outputProjectionInput, residual, residualInvRms, normedResidual, gate,
+        up, hidden)) {
       t.close();
     }
   }

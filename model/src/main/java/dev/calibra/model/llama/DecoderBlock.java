@@ -56,7 +56,7 @@ public final class DecoderBlock {
     Tensor invRms1 = backend.zeros(tokens, 1);
     Tensor normed1 = backend.zeros(tokens, config.hiddenSize());
     backend.rmsNorm(x, w.inputNorm(), config.rmsNormEps(), normed1, invRms1);
-    normed1 = inputs.quantize(normed1, Linear.Q);
+    normed1 = quantizeInput(inputs, normed1, Linear.Q);
 
     Tensor q = project(w, Linear.Q, normed1);
     Tensor k = project(w, Linear.K, normed1);
@@ -75,17 +75,30 @@ public final class DecoderBlock {
     Tensor invRms2 = backend.zeros(tokens, 1);
     Tensor normed2 = backend.zeros(tokens, config.hiddenSize());
     backend.rmsNorm(residual, w.postAttentionNorm(), config.rmsNormEps(), normed2, invRms2);
-    normed2 = inputs.quantize(normed2, Linear.GATE);
+    normed2 = quantizeInput(inputs, normed2, Linear.GATE);
     Tensor gate = project(w, Linear.GATE, normed2);
     Tensor up = project(w, Linear.UP, normed2);
     Tensor hidden = backend.zeros(tokens, config.intermediateSize());
     backend.swiglu(gate, up, hidden);
-    hidden = inputs.quantize(hidden, Linear.DOWN);
+    hidden = quantizeInput(inputs, hidden, Linear.DOWN);
     Tensor output = project(w, Linear.DOWN, hidden);
     backend.add(output, residual, output);
 
     return new BlockActivations(shape, x, invRms1, normed1, q, k, v, attention, logSumExp,
         outputProjectionInput, residual, invRms2, normed2, gate, up, hidden, output);
+  }
+
+  /**
+   * The tensor the layers after {@code input} multiply. When the quantizer made a copy, the float
+   * input is closed: nothing else reads it, the backward pass included (unlike the attention
+   * output, which stays).
+   */
+  private static Tensor quantizeInput(LinearInputQuantizer inputs, Tensor input, Linear consumer) {
+    Tensor quantized = inputs.quantize(input, consumer);
+    if (quantized != input) {
+      input.close();
+    }
+    return quantized;
   }
 
   /** input · Wᵀ (+ bias): the Hugging Face nn.Linear convention. */
