@@ -20,8 +20,11 @@ junit_version=$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' pom.xm
 platform_version=1.${junit_version#5.}  # JUnit Jupiter 5.x.y ships with Platform 1.x.y
 
 # Only what the tests and the benchmark load: Hadoop and Spark stay behind (too large to carry).
+# CbqParityTest runs CBQ, so calibration, partitioning and tokenizers travel too.
 cp model/target/model-*.jar kernels-jcuda/target/kernels-jcuda-*.jar bench/target/bench-*.jar \
-  "$stage"/deps/jcuda-*.jar "$stage"/deps/jackson-*.jar "$stage/lib/"
+  calibration/target/calibration-*.jar partitioning/target/partitioning-*.jar \
+  tokenizers/target/tokenizers-*.jar "$stage"/deps/jcuda-*.jar "$stage"/deps/jackson-*.jar \
+  "$stage/lib/"
 rm -rf "$stage/deps"
 cp -r kernels-jcuda/target/test-classes "$stage/test-classes"
 # JCuda's natives jar also carries NVRTC and the PTX compiler bindings (24 MB); only the driver
@@ -33,13 +36,16 @@ mvn -B -q dependency:copy -Dartifact="org.junit.platform:junit-platform-console-
 mv "$stage"/junit-platform-console-standalone-*.jar "$stage/junit-platform-console-standalone.jar"
 cp bench/cuda/workload.json bench/cuda/torch_reference.py "$stage/bench/"
 cp kernels-jcuda/device/on-gpu-machine.sh "$stage/"
-# The models the parity tests read (stories260K's evaluation split for the perplexity test).
+# The models the parity tests read: stories260K's sequences (the perplexity test and CBQ), and
+# dict-llama-15M's tokenizer and texts (CBQ).
 for model in stories260K dict-llama-15M; do
   mkdir -p "$stage/shared/models/$model"
   cp "$root/../shared/models/$model/config.json" "$root/../shared/models/$model/model.safetensors" \
     "$stage/shared/models/$model/"
 done
 cp "$root/../shared/models/stories260K/sequences.json" "$stage/shared/models/stories260K/"
+cp "$root/../shared/models/dict-llama-15M/"{tokenizer.model,calibration.txt,heldout.txt} \
+  "$stage/shared/models/dict-llama-15M/"
 
 exclude=$(cd "$checkout" && realpath -m "$(git rev-parse --git-path info/exclude)")
 mkdir -p "$(dirname "$exclude")"
@@ -52,8 +58,10 @@ unpack=$(cd "$checkout" && "$root/../shared/tools/device-java.sh" 2>/dev/null | 
 size=$(du -sm "$stage" "$checkout/.device" | awk '{s += $1} END {print s}')
 echo "staged $stage and $checkout/.device: $size MiB (the device tool carries at most 64 MiB with the checkout)" >&2
 cat <<CALL
-Device tool call (kind nvidia-h100-x1; the command itself runs about a minute):
+Device tool call (kind nvidia-h100-x1; the command itself runs about five minutes, most of it
+CBQ on the CPU; STEPS="parity cbq" before bash leaves out the PyTorch reference and benchmark):
   carry: [".device", ".gpu-run"]
   command: $unpack bash .gpu-run/on-gpu-machine.sh
-Then copy \$OUT/cuda.json to bench/results/cuda.json and \$OUT/parity.txt to bench/results/cuda-parity.txt.
+Then copy \$OUT/cuda.json to bench/results/cuda.json, \$OUT/parity.txt to
+bench/results/cuda-parity.txt and \$OUT/cbq.txt to bench/results/cbq-cuda.txt.
 CALL

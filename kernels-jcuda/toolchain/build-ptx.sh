@@ -49,7 +49,8 @@ for cu in "${sources[@]}"; do
   # operation must round as the CPU reference's does.
   read -r -a flags <<< "$(sed -n 's:^//[[:space:]]*nvcc-flags\:\(.*\)$:\1:p' "$cu")"
   echo "build-ptx: $name.cu -> $name.ptx ($level${flags[*]:+, ${flags[*]}})" >&2
-  "$nvcc" -ptx -std=c++17 -O3 "${arch[@]}" ${flags[@]+"${flags[@]}"} -I"$src" "$cu" -o "$out/$name.ptx.tmp"
+  "$nvcc" -ptx -std=c++17 -O3 "${arch[@]}" ${flags[@]+"${flags[@]}"} -I"$src" "$cu" \
+    -o "$out/$name.ptx.tmp"
   echo "== $name.ptx on $sm" >> "$report"
   if ! "$ptxas" -arch="$sm" -v "$out/$name.ptx.tmp" -o /dev/null >> "$report" 2>&1; then
     echo "build-ptx: ptxas rejects $name.ptx:" >&2

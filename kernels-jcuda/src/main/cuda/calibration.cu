@@ -25,7 +25,8 @@ extern "C" __global__ void sum_in_order(const double* parts, long long n, double
   }
 }
 
-// partial[block] = this block's share of Σ (pred − target)²; dPred = gradScale · 2 · (pred − target).
+// partial[block] = this block's share of Σ (pred − target)²;
+// dPred = gradScale · 2 · (pred − target).
 extern "C" __global__ void squared_error(const float* pred, const float* target, long long n,
                                          float gradScale, float* dPred, double* partial) {
   __shared__ double scratch[32];
@@ -96,7 +97,8 @@ extern "C" __global__ void adam_update(float* param, const float* grad, float* m
 // CounterRandom.uniform: SplitMix64's finaliser of seed + index·φ, top 24 bits as a float in
 // [0, 1). Java's long arithmetic wraps as unsigned 64-bit arithmetic does, and >>> is the
 // unsigned shift, so the bits are the CPU's.
-__device__ __forceinline__ float counter_uniform(unsigned long long seed, unsigned long long index) {
+__device__ __forceinline__ float counter_uniform(unsigned long long seed,
+                                                 unsigned long long index) {
   unsigned long long z = seed + index * 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;

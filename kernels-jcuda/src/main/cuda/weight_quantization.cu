@@ -44,8 +44,8 @@ __device__ __forceinline__ float anchor(float x) {
 }
 
 // The tensors of one LearnedWeightQuantization; the optional ones may be null. Every kernel takes
-// them as the leading parameters QUANTIZATION_PARAMETERS, in this order (CalibrationOps passes
-// them so).
+// them as the leading parameters QUANTIZATION_PARAMETERS, in this order (WeightFakeQuantization
+// passes them so).
 struct Quantization {
   const float* weight;
   const float* groupMin;
@@ -70,17 +70,19 @@ struct Quantization {
   const float *weight, const float *groupMin, const float *groupMax, const float *clipLower, \
       const float *clipUpper, const float *rounding, float temperature, int rows, int cols,  \
       int groupSize, int bits
-#define QUANTIZATION_ARGUMENTS \
-  weight, groupMin, groupMax, clipLower, clipUpper, rounding, temperature, rows, cols, groupSize, bits
+#define QUANTIZATION_ARGUMENTS                                                               \
+  weight, groupMin, groupMax, clipLower, clipUpper, rounding, temperature, rows, cols, groupSize, \
+      bits
 
 // The clipped range, step and zero point of one group (CpuQuantizationOps.GroupGrid).
 struct GroupGrid {
   float lower, rawStep, step, zero;
 
   __device__ GroupGrid(const Quantization& q, long long index) {
-    lower = q.clipLower == nullptr ? q.groupMin[index] : sigmoid(q.clipLower[index]) * q.groupMin[index];
-    const float upper =
-        q.clipUpper == nullptr ? q.groupMax[index] : sigmoid(q.clipUpper[index]) * q.groupMax[index];
+    lower = q.clipLower == nullptr ? q.groupMin[index]
+                                   : sigmoid(q.clipLower[index]) * q.groupMin[index];
+    const float upper = q.clipUpper == nullptr ? q.groupMax[index]
+                                               : sigmoid(q.clipUpper[index]) * q.groupMax[index];
     rawStep = (upper - lower) / q.maxCode;
     step = fmaxf(rawStep, MIN_STEP);
     zero = rintf(-lower / step);
@@ -154,9 +156,9 @@ extern "C" __global__ void fake_quantize_weights(QUANTIZATION_PARAMETERS, int ha
 // Straight-through gradients of the soft forward pass (see CpuQuantizationOps for the algebra):
 // dRounding is overwritten, the clip-logit gradients accumulated; each may be null. Per element
 // the terms are floats, summed per group in double as on the CPU.
-extern "C" __global__ void fake_quantize_weights_backward(QUANTIZATION_PARAMETERS, const float* dOut,
-                                                          float* dRounding, float* dClipLower,
-                                                          float* dClipUpper) {
+extern "C" __global__ void fake_quantize_weights_backward(QUANTIZATION_PARAMETERS,
+                                                          const float* dOut, float* dRounding,
+                                                          float* dClipLower, float* dClipUpper) {
   const Quantization q(QUANTIZATION_ARGUMENTS);
   const long long warp = warp_index();
   const int lane = threadIdx.x & 31;
@@ -206,11 +208,12 @@ extern "C" __global__ void fake_quantize_weights_backward(QUANTIZATION_PARAMETER
   }
 }
 
-// Σ (1 − |2h − 1|^β) over the soft rounding offsets, with regularizerWeight · its gradient added into
-// dRounding. Each block writes the sum of its warps' groups, in warp order, to partial[block];
+// Σ (1 − |2h − 1|^β) over the soft rounding offsets, with regularizerWeight · its gradient added
+// into dRounding. Each block writes the sum of its warps' groups, in warp order, to partial[block];
 // sum_in_order adds the partial sums up.
-extern "C" __global__ void rounding_regularizer(QUANTIZATION_PARAMETERS, float beta, float regularizerWeight,
-                                                float* dRounding, double* partial) {
+extern "C" __global__ void rounding_regularizer(QUANTIZATION_PARAMETERS, float beta,
+                                                float regularizerWeight, float* dRounding,
+                                                double* partial) {
   __shared__ double warpSums[32];
   const Quantization q(QUANTIZATION_ARGUMENTS);
   const long long warp = warp_index();

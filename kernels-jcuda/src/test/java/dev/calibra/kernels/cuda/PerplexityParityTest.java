@@ -1,14 +1,11 @@
 package dev.calibra.kernels.cuda;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.cpu.CpuBackend;
 import dev.calibra.model.eval.Perplexity;
 import dev.calibra.model.eval.PerplexityEvaluator;
 import dev.calibra.model.llama.LayerwiseRunner;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Assumptions;
@@ -26,16 +23,7 @@ class PerplexityParityTest {
     Gpu.assumeAvailable();
     Assumptions.assumeTrue(SharedModel.exists("stories260K"), "no shared stories260K model");
     SharedModel model = SharedModel.open("stories260K");
-    JsonNode split = new ObjectMapper()
-        .readTree(model.directory().resolve("sequences.json").toFile()).get("evaluation");
-    List<int[]> windows = new ArrayList<>();
-    for (JsonNode sequence : split) {
-      int[] ids = new int[sequence.size()];
-      for (int i = 0; i < ids.length; i++) {
-        ids[i] = sequence.get(i).asInt();
-      }
-      windows.add(ids);
-    }
+    List<int[]> windows = model.sequences("evaluation");
     double cpu = perplexity(new CpuBackend(), model, windows);
     for (MatmulPrecision precision : MatmulPrecision.values()) {
       double gpu = perplexity(Gpu.backend(precision), model, windows);

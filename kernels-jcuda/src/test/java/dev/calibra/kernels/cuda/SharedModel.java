@@ -9,6 +9,8 @@ import dev.calibra.model.llama.Linear;
 import dev.calibra.model.llama.LlamaConfig;
 import dev.calibra.model.llama.LlamaWeightSource;
 import dev.calibra.model.llama.RopeScaling;
+import dev.calibra.tokenizers.TextCorpus;
+import dev.calibra.tokenizers.Tokenizer;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -16,7 +18,9 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -127,6 +131,32 @@ final class SharedModel implements LlamaWeightSource {
         backend.upload(read(prefix + "input_layernorm.weight"), 1, config.hiddenSize()),
         backend.upload(read(prefix + "post_attention_layernorm.weight"), 1, config.hiddenSize()),
         weights, Map.of());
+  }
+
+  /** A split of the model's sequences.json (stories260K): token id sequences. */
+  List<int[]> sequences(String split) throws IOException {
+    JsonNode sequences = JSON.readTree(directory.resolve("sequences.json").toFile()).get(split);
+    if (sequences == null) {
+      throw new IOException(directory.resolve("sequences.json") + " has no split " + split);
+    }
+    List<int[]> result = new ArrayList<>();
+    for (JsonNode sequence : sequences) {
+      int[] ids = new int[sequence.size()];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = sequence.get(i).asInt();
+      }
+      result.add(ids);
+    }
+    return result;
+  }
+
+  /**
+   * A text file of the model's directory through its tokenizer, paragraph by paragraph with BOS
+   * before each: how {@code calibra quantize} reads calibration.txt and heldout.txt.
+   */
+  int[] paragraphTokens(String file) throws IOException {
+    return TextCorpus.encodeParagraphs(Tokenizer.load(directory),
+        Files.readString(directory.resolve(file)));
   }
 
   /** Rows of the embedding table for {@code ids}: a block's real input. */
