@@ -59,9 +59,11 @@ size=$(du -sm "$stage" "$checkout/.device" | awk '{s += $1} END {print s}')
 echo "staged $stage and $checkout/.device: $size MiB (the device tool carries at most 64 MiB with the checkout)" >&2
 cat <<CALL
 Device tool call (kind nvidia-h100-x1; the command itself runs about five minutes, most of it
-CBQ on the CPU; STEPS="parity cbq" before bash leaves out the PyTorch reference and benchmark):
+CBQ on the CPU; STEPS="parity cbq cbq-ops" before bash leaves out the PyTorch reference and the
+cuda benchmark):
   carry: [".device", ".gpu-run"]
   command: $unpack bash .gpu-run/on-gpu-machine.sh
 Then copy \$OUT/cuda.json to bench/results/cuda.json, \$OUT/parity.txt to
-bench/results/cuda-parity.txt and \$OUT/cbq.txt to bench/results/cbq-cuda.txt.
+bench/results/cuda-parity.txt, \$OUT/cbq.txt to bench/results/cbq-cuda.txt and
+\$OUT/cbq-ops.json to bench/results/cbq-ops.json.
 CALL

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, from the staging folder that kernels-jcuda/device-run.sh filled (it
 # has no Maven and no network): a check of the basics, the GPU parity tests, CBQ on the GPU
-# against the CPU, the PyTorch reference and the Java benchmark. Logs and results go to $OUT; the
-# last lines printed are the benchmark's tables. Each step runs in its own JVM, so a kernel fault
-# in one does not hide the others' results. STEPS picks the steps after the check (default: all).
+# against the CPU, the calibration ops' timings, the PyTorch reference and the Java benchmark.
+# Results go to $OUT, the logs too (packed into logs.tar.gz at the end); the last lines printed
+# are the benchmark's tables. Each step runs in its own JVM, so a kernel fault in one does not
+# hide the others' results. STEPS picks the steps after the check (default: all).
 set -uo pipefail
-steps=" ${STEPS:-parity cbq torch bench} "
+steps=" ${STEPS:-parity cbq cbq-ops torch bench} "
 
 stage=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=${OUT:-$stage/out}
@@ -63,6 +64,14 @@ if [[ $steps == *" cbq "* ]]; then
   grep -E "^CBQ |^PARITY cbq" "$out/cbq.log" | tee "$out/cbq.txt"
   summarize "$out/cbq.log"
 fi
+if [[ $steps == *" cbq-ops "* ]]; then
+  echo "== Calibration ops on LLaMA-7B shapes (bench entry cbq-ops)"
+  timeout 120 java "${java_opts[@]}" -Dcalibra.bench.results="$out" -cp "$classpath" \
+    dev.calibra.bench.CbqOpsBenchmark > "$out/cbq-ops.log" 2>&1
+  echo "cbq-ops exit code $?"
+  tail -20 "$out/cbq-ops.log"
+fi
+
 if [[ $steps == *" torch "* ]]; then
   echo "== PyTorch reference"
   timeout 240 python3 bench/torch_reference.py bench/workload.json "$out/torch.json" 2>&1 | tail -15
@@ -78,3 +87,6 @@ if [[ $steps == *" bench "* ]]; then
   echo "benchmark exit code $?"
   tail -60 "$out/bench.log"
 fi
+
+# The device tool brings back at most 8 files: the logs travel as one archive beside the results.
+(cd "$out" && tar czf logs.tar.gz ./*.log && rm -f ./*.log)
