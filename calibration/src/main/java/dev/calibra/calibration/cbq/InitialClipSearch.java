@@ -52,6 +52,8 @@ final class InitialClipSearch {
         }
       }
     }
+    logits.close();
+    restored.close();
     return bestFactor;
   }
 }

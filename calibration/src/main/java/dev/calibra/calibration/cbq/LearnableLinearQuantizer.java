@@ -205,6 +205,8 @@ final class LearnableLinearQuantizer {
     float[] values = backend.download(hard);
     float[] step = backend.download(scales);
     float[] zero = backend.download(zeros);
+    scales.close();
+    zeros.close();
     int[] zeroPoints = new int[zero.length];
     for (int i = 0; i < zero.length; i++) {
       zeroPoints[i] = (int) zero[i];
@@ -219,6 +221,20 @@ final class LearnableLinearQuantizer {
     }
     QuantizedMatrix matrix = new QuantizedMatrix(scheme, rows, cols, codes, step, zeroPoints);
     return new FinishedLinear(matrix, hard, clipFactors(clipLower), clipFactors(clipUpper));
+  }
+
+  /**
+   * Releases every tensor of this quantizer, its weight included (a truncated copy, or the float
+   * weight the finished block no longer needs); the weights {@link #finish} handed out stay.
+   */
+  void close() {
+    for (Tensor t : new Tensor[] {weight, groupMin, groupMax, rounding, roundingGradient,
+        quantized}) {
+      if (t != null) {
+        t.close();
+      }
+    }
+    parameters().forEach(Parameter::close);
   }
 
   private float[] clipFactors(Parameter logits) {
