@@ -130,4 +130,56 @@ public interface Backend {
 
   /** runningMax[c] = max(runningMax[c], max over rows |x[r, c]|): activation outlier statistics. */
   void columnAbsMax(Tensor x, Tensor runningMax);
+
+  // ---- Vector quantization: codebook fitting (weighted k-means) and assignment calibration ----
+
+  /**
+   * sum[c] += Σ over rows x[r, c]² (in double): per-channel second moments, the diagonal of XᵀX
+   * that weights the k-means objective of the layer reading x.
+   */
+  void accumulateColumnSquares(Tensor x, Tensor sum);
+
+  /**
+   * The nearest codewords of every sub-vector of {@code v} (see {@link WeightedSubVectors} for
+   * the distance and how it is computed): {@code indices}, an index tensor
+   * ({@link IndexTensors}) of count × n, receives for each sub-vector the n = indices.cols()
+   * codewords with the smallest distance, nearest first, the lower index first on ties. Returns
+   * the objective Σ_i D(i, nearest) (each term clamped at 0, summed in fixed point at
+   * {@code fixedPointExponent}).
+   */
+  double nearestCodewords(WeightedSubVectors v, Tensor codebook, Tensor indices,
+      int fixedPointExponent);
+
+  /**
+   * Lloyd's update: every codeword becomes the weighted mean of the sub-vectors assigned to it,
+   * dimension by dimension: c[e, t] = Σ f[r]·h[j·dim+t]·x / Σ f[r]·h[j·dim+t] over the
+   * sub-vectors with assignment e (an index tensor of count × 1). Both sums are taken in fixed
+   * point at {@code fixedPointExponent} (terms (f·h)·x and f·h in float), the quotient in double;
+   * an entry whose denominator is 0 (no sub-vector, or only zero weights) keeps its value.
+   */
+  void updateCentroids(WeightedSubVectors v, Tensor assignment, Tensor codebook,
+      int fixedPointExponent);
+
+  /**
+   * One step of k-means++ seeding. minDistance[i] (count × 1) becomes
+   * min(minDistance[i], D(i, sub-vector {@code chosen})), with D computed directly as
+   * f·Σ_t fma(h·(x − c), x − c, ·); then, with the distances in fixed point at
+   * {@code fixedPointExponent} and T their total, returns the first sub-vector i whose running
+   * sum exceeds floor(uniform · T): a draw proportional to the distance. Returns −1 when T = 0
+   * (every sub-vector coincides with a chosen one).
+   */
+  int kMeansPlusPlusStep(WeightedSubVectors v, int chosen, Tensor minDistance,
+      int fixedPointExponent, double uniform);
+
+  /** Writes the soft weight of {@code a} (see {@link SoftVqAssignment}) to out (rows × cols). */
+  void softVqWeights(SoftVqAssignment a, Tensor out);
+
+  /**
+   * Gradients of {@link #softVqWeights} given dŵ: dLogits (count × n) and dCodebook
+   * (entries × dim, nullable; needs the assignment's codeword uses) are accumulated. Per
+   * sub-vector, g_c = s·Σ_t C[cand_c, t]·dŵ_t (float, t ascending) and
+   * dl_c += p_c·(g_c − Σ_c' p_c'·g_c')/T; per codeword, dC[e, t] += Σ over its uses, in their
+   * order, of (s·p)·dŵ, summed in double.
+   */
+  void softVqWeightsBackward(SoftVqAssignment a, Tensor dOut, Tensor dLogits, Tensor dCodebook);
 }

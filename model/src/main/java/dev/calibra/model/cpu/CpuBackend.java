@@ -4,7 +4,9 @@ import dev.calibra.model.backend.AdamStep;
 import dev.calibra.model.backend.AttentionShape;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.LearnedWeightQuantization;
+import dev.calibra.model.backend.SoftVqAssignment;
 import dev.calibra.model.backend.Tensor;
+import dev.calibra.model.backend.WeightedSubVectors;
 import java.util.Arrays;
 
 /**
@@ -527,6 +529,92 @@ public final class CpuBackend implements Backend {
   public void columnAbsMax(Tensor x, Tensor runningMax) {
     requireRowVector("column maximum", runningMax, x.cols());
     CpuQuantizationOps.columnAbsMax(data(x), x.rows(), x.cols(), data(runningMax));
+  }
+
+  @Override
+  public void accumulateColumnSquares(Tensor x, Tensor sum) {
+    requireRowVector("column squares", sum, x.cols());
+    float[] values = data(x);
+    float[] s = data(sum);
+    int cols = x.cols();
+    Parallel.forRange(cols, 64, (start, end) -> {
+      for (int c = start; c < end; c++) {
+        double total = 0;
+        for (int r = 0; r < x.rows(); r++) {
+          double v = values[r * cols + c];
+          total += v * v;
+        }
+        s[c] += (float) total;
+      }
+    });
+  }
+
+  @Override
+  public double nearestCodewords(WeightedSubVectors v, Tensor codebook, Tensor indices,
+      int fixedPointExponent) {
+    requireCodebook(codebook, v.dim());
+    int n = indices.cols();
+    requireShape("nearest codeword indices", indices, v.count(), n);
+    return CpuVectorQuantizationOps.nearestCodewords(problem(v), data(codebook), data(indices), n,
+        fixedPointExponent);
+  }
+
+  @Override
+  public void updateCentroids(WeightedSubVectors v, Tensor assignment, Tensor codebook,
+      int fixedPointExponent) {
+    requireCodebook(codebook, v.dim());
+    requireColumn("assignment", assignment, v.count());
+    CpuVectorQuantizationOps.updateCentroids(problem(v), data(assignment), data(codebook),
+        fixedPointExponent);
+  }
+
+  @Override
+  public int kMeansPlusPlusStep(WeightedSubVectors v, int chosen, Tensor minDistance,
+      int fixedPointExponent, double uniform) {
+    requireColumn("k-means++ distances", minDistance, v.count());
+    return CpuVectorQuantizationOps.kMeansPlusPlusStep(problem(v), chosen, data(minDistance),
+        fixedPointExponent, uniform);
+  }
+
+  @Override
+  public void softVqWeights(SoftVqAssignment a, Tensor out) {
+    requireShape("soft VQ weight", out, a.rows(), a.cols());
+    CpuVectorQuantizationOps.softWeights(assignment(a), data(out));
+  }
+
+  @Override
+  public void softVqWeightsBackward(SoftVqAssignment a, Tensor dOut, Tensor dLogits,
+      Tensor dCodebook) {
+    requireShape("soft VQ weight gradient", dOut, a.rows(), a.cols());
+    requireSameShape("logit gradient", a.logits(), dLogits);
+    if (dCodebook != null) {
+      requireSameShape("codebook gradient", a.codebook(), dCodebook);
+      if (a.uses() == null) {
+        throw new IllegalArgumentException("a codebook gradient needs the codeword uses");
+      }
+    }
+    CpuVectorQuantizationOps.softWeightsBackward(assignment(a), data(dOut), data(dLogits),
+        dCodebook == null ? null : data(dCodebook));
+  }
+
+  private static CpuVectorQuantizationOps.Problem problem(WeightedSubVectors v) {
+    return new CpuVectorQuantizationOps.Problem(data(v.weight()), v.rows(), v.cols(), v.dim(),
+        data(v.channelWeights()), v.rowWeights() == null ? null : data(v.rowWeights()));
+  }
+
+  private static CpuVectorQuantizationOps.Assignment assignment(SoftVqAssignment a) {
+    return new CpuVectorQuantizationOps.Assignment(a.rows(), a.cols(), a.dim(),
+        a.candidateCount(), data(a.candidates()), data(a.logits()), a.temperature(),
+        data(a.codebook()), a.rowScales() == null ? null : data(a.rowScales()),
+        a.useOffsets() == null ? null : data(a.useOffsets()),
+        a.uses() == null ? null : data(a.uses()));
+  }
+
+  private static void requireCodebook(Tensor codebook, int dim) {
+    if (codebook.cols() != dim || codebook.rows() < 1) {
+      throw new IllegalArgumentException("codebook is " + codebook.shapeText() + ", expected "
+          + "entries × " + dim);
+    }
   }
 
   static float[] data(Tensor tensor) {
