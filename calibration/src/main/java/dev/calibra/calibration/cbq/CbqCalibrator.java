@@ -8,6 +8,7 @@ import dev.calibra.calibration.cfp.ChannelMaxima;
 import dev.calibra.calibration.cfp.ChannelScaleSearch;
 import dev.calibra.calibration.cfp.WeightOutlierTruncation;
 import dev.calibra.calibration.uniform.QuantizedMatrix;
+import dev.calibra.calibration.vq.VqMatrix;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.Tensor;
 import dev.calibra.model.llama.BlockActivations;
@@ -48,11 +49,22 @@ public final class CbqCalibrator {
 
   private final Backend backend;
   private final CbqRecipe recipe;
+  private final LayerQuantizerFactory layerQuantizers;
   private final CalibrationListener listener;
 
   public CbqCalibrator(Backend backend, CbqRecipe recipe, CalibrationListener listener) {
+    this(backend, recipe, LayerQuantizerFactory.NONE, listener);
+  }
+
+  /**
+   * A calibrator of a mixed recipe: the layers {@code layerQuantizers} covers get its quantizers
+   * (vector quantization, say), the others the recipe's uniform scheme.
+   */
+  public CbqCalibrator(Backend backend, CbqRecipe recipe, LayerQuantizerFactory layerQuantizers,
+      CalibrationListener listener) {
     this.backend = backend;
     this.recipe = recipe;
+    this.layerQuantizers = layerQuantizers;
     this.listener = listener;
   }
 
@@ -121,7 +133,7 @@ public final class CbqCalibrator {
     Map<Integer, CarriedBlock> carriedIn = new HashMap<>();
     carried.forEach(c -> carriedIn.put(c.block(), c));
     Map<Integer, BlockWeights> floatBlocks = new HashMap<>();
-    Map<Integer, Map<Linear, LearnableLinearQuantizer>> quantizers = new HashMap<>();
+    Map<Integer, Map<Linear, LayerQuantizer>> quantizers = new HashMap<>();
     List<QuantizedBlock> finished = new ArrayList<>();
     List<Tensor> floatStream = start.floatStream();
     List<Tensor> quantizedStream = start.quantizedStream();
@@ -134,14 +146,15 @@ public final class CbqCalibrator {
       List<List<Tensor>> floatInputs = new ArrayList<>();
       floatInputs.add(floatStream);
       List<BlockWeights> windowFloat = new ArrayList<>();
-      List<Map<Linear, LearnableLinearQuantizer>> windowQuantizers = new ArrayList<>();
+      List<Map<Linear, LayerQuantizer>> windowQuantizers = new ArrayList<>();
       for (int b = window.first(); b <= window.last(); b++) {
         List<Tensor> blockInputs = floatInputs.get(b - window.first());
         if (!floatBlocks.containsKey(b)) {
           BlockWeights prepared = preprocess(block, source.block(b, backend), blockInputs, seqLen,
               config);
           floatBlocks.put(b, prepared);
-          Map<Linear, LearnableLinearQuantizer> made = createQuantizers(b, prepared);
+          Map<Linear, LayerQuantizer> made = createQuantizers(block, b, prepared, blockInputs,
+              seqLen);
           CarriedBlock state = carriedIn.remove(b);
           if (state != null) {
             made.forEach((linear, q) -> q.restore(state.quantizers().get(linear)));
@@ -190,7 +203,7 @@ public final class CbqCalibrator {
       carriedOut.add(new CarriedBlock(b, states));
     });
     // Handed on as states: the next part rebuilds these blocks and their quantizers.
-    quantizers.values().forEach(layers -> layers.values().forEach(LearnableLinearQuantizer::close));
+    quantizers.values().forEach(layers -> layers.values().forEach(LayerQuantizer::close));
     floatBlocks.values().forEach(weights -> weights.closeAllBut(null));
     rotary.cos().close();
     rotary.sin().close();
@@ -241,12 +254,17 @@ public final class CbqCalibrator {
     return prepared;
   }
 
-  private Map<Linear, LearnableLinearQuantizer> createQuantizers(int blockIndex,
-      BlockWeights weights) {
-    Map<Linear, LearnableLinearQuantizer> map = new EnumMap<>(Linear.class);
+  private Map<Linear, LayerQuantizer> createQuantizers(DecoderBlock block, int blockIndex,
+      BlockWeights weights, List<Tensor> floatInputs, int seqLen) {
+    Map<Linear, LayerQuantizer> map = new EnumMap<>(Linear.class);
+    map.putAll(layerQuantizers.create(block, blockIndex, weights, floatInputs, seqLen,
+        recipe.seed()));
     LearnableLinearQuantizer.LearningRates rates = new LearnableLinearQuantizer.LearningRates(
         recipe.clipLearningRate(), recipe.roundingLearningRate());
     for (Linear linear : Linear.values()) {
+      if (map.containsKey(linear)) {
+        continue;
+      }
       Tensor w = weights.weight(linear);
       if (recipe.truncateWeightOutliers()) {
         w = backend.upload(WeightOutlierTruncation.apply(backend.download(w)).weights(), w.rows(),
@@ -262,21 +280,26 @@ public final class CbqCalibrator {
   }
 
   private QuantizedBlock finish(int index, BlockWeights floatWeights,
-      Map<Linear, LearnableLinearQuantizer> quantizers) {
+      Map<Linear, LayerQuantizer> quantizers) {
     BlockWeights result = floatWeights;
     Map<Linear, QuantizedMatrix> matrices = new EnumMap<>(Linear.class);
+    Map<Linear, VqMatrix> vectorQuantized = new EnumMap<>(Linear.class);
     Map<Linear, Double> errors = new EnumMap<>(Linear.class);
-    for (Map.Entry<Linear, LearnableLinearQuantizer> e : quantizers.entrySet()) {
-      LearnableLinearQuantizer.FinishedLinear f = e.getValue().finish();
-      matrices.put(e.getKey(), f.matrix());
+    for (Map.Entry<Linear, LayerQuantizer> e : quantizers.entrySet()) {
+      FinishedLayer f = e.getValue().finish();
+      if (f.uniform() != null) {
+        matrices.put(e.getKey(), f.uniform());
+      } else {
+        vectorQuantized.put(e.getKey(), f.vectorQuantized());
+      }
       errors.put(e.getKey(), WeightError.relative(backend.download(floatWeights.weight(e.getKey())),
-          f.matrix().dequantize()));
+          backend.download(f.dequantized())));
       result = result.withLinear(e.getKey(), f.dequantized());
     }
     // The float linear weights and the training state are spent; norms and biases live on.
     floatWeights.closeAllBut(result);
-    quantizers.values().forEach(LearnableLinearQuantizer::close);
-    return new QuantizedBlock(index, result, matrices, errors);
+    quantizers.values().forEach(LayerQuantizer::close);
+    return new QuantizedBlock(index, result, matrices, errors, vectorQuantized);
   }
 
   /** The quantized stream through the blocks just finished, as the finished model runs them. */

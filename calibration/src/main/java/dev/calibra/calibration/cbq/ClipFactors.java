@@ -18,8 +18,4 @@ final class ClipFactors {
     double p = Math.min(factor, MAX_FACTOR);
     return (float) Math.log(p / (1 - p));
   }
-
-  static float sigmoid(float logit) {
-    return (float) (1.0 / (1.0 + Math.exp(-logit)));
-  }
 }

@@ -27,7 +27,7 @@ import java.util.Random;
  *
  * Only A and B carry gradients and Adam moments: r·(out + in) values instead of out·in.
  */
-final class LearnableLinearQuantizer {
+final class LearnableLinearQuantizer implements LayerQuantizer {
 
   private final Backend backend;
   private final QuantizationScheme scheme;
@@ -117,7 +117,8 @@ final class LearnableLinearQuantizer {
    * push every h to 0 or 1 by itself: the regulariser and the temperature together close the
    * gap between soft and hard rounding.)
    */
-  Tensor fakeQuantize(float roundingTemperature) {
+  @Override
+  public Tensor fakeQuantize(float roundingTemperature) {
     temperature = roundingTemperature;
     if (rounding != null) {
       backend.matmul(loraA.value(), false, loraB.value(), false, rounding, false);
@@ -131,7 +132,8 @@ final class LearnableLinearQuantizer {
    * {@link #fakeQuantize} last returned, plus {@code regularizerWeight} times the rounding
    * regulariser at exponent {@code beta}. Returns the regulariser's unweighted sum.
    */
-  double backward(Tensor weightGradient, float regularizerWeight, float beta) {
+  @Override
+  public double backward(Tensor weightGradient, float regularizerWeight, float beta) {
     LearnedWeightQuantization state = quantization();
     backend.fakeQuantizeWeightsBackward(state, weightGradient, roundingGradient,
         clipLower == null ? null : clipLower.gradient(),
@@ -147,18 +149,21 @@ final class LearnableLinearQuantizer {
   }
 
   /** Number of rounding decisions this layer learns (0 without LoRA-Rounding). */
-  long roundingElements() {
+  @Override
+  public long roundingElements() {
     return rounding == null ? 0 : rounding.size();
   }
 
   /** The learned parameters, for handing the layer to another part of the calibration. */
-  QuantizerState learnedState() {
+  @Override
+  public QuantizerState learnedState() {
     return new QuantizerState(stateOf(clipLower), stateOf(clipUpper), stateOf(loraA),
         stateOf(loraB));
   }
 
   /** Takes over the parameters of a quantizer made by the same recipe for the same weight. */
-  void restore(QuantizerState state) {
+  @Override
+  public void restore(QuantizerState state) {
     restore(clipLower, state.clipLower(), "lower clip");
     restore(clipUpper, state.clipUpper(), "upper clip");
     restore(loraA, state.loraA(), "LoRA A");
@@ -178,7 +183,8 @@ final class LearnableLinearQuantizer {
     }
   }
 
-  List<Parameter> parameters() {
+  @Override
+  public List<Parameter> parameters() {
     List<Parameter> parameters = new ArrayList<>(4);
     for (Parameter p : new Parameter[] {clipLower, clipUpper, loraA, loraB}) {
       if (p != null) {
@@ -190,9 +196,10 @@ final class LearnableLinearQuantizer {
 
   /**
    * The finished layer: rounding decided (h ∈ {0, 1}), integer codes with each group's scale and
-   * zero point, and the clip range each group ended with.
+   * zero point.
    */
-  FinishedLinear finish() {
+  @Override
+  public FinishedLayer finish() {
     if (rounding != null) {
       backend.matmul(loraA.value(), false, loraB.value(), false, rounding, false);
     }
@@ -220,14 +227,15 @@ final class LearnableLinearQuantizer {
       codes[i] = (byte) (Math.rint(values[i] / step[g]) + zeroPoints[g]);
     }
     QuantizedMatrix matrix = new QuantizedMatrix(scheme, rows, cols, codes, step, zeroPoints);
-    return new FinishedLinear(matrix, hard, clipFactors(clipLower), clipFactors(clipUpper));
+    return new FinishedLayer(hard, matrix, null);
   }
 
   /**
    * Releases every tensor of this quantizer, its weight included (a truncated copy, or the float
    * weight the finished block no longer needs); the weights {@link #finish} handed out stay.
    */
-  void close() {
+  @Override
+  public void close() {
     for (Tensor t : new Tensor[] {weight, groupMin, groupMax, rounding, roundingGradient,
         quantized}) {
       if (t != null) {
@@ -236,27 +244,6 @@ final class LearnableLinearQuantizer {
     }
     parameters().forEach(Parameter::close);
   }
-
-  private float[] clipFactors(Parameter logits) {
-    if (logits == null) {
-      return null;
-    }
-    float[] values = backend.download(logits.value());
-    for (int i = 0; i < values.length; i++) {
-      values[i] = ClipFactors.sigmoid(values[i]);
-    }
-    return values;
-  }
-
-  /**
-   * A layer after calibration.
-   *
-   * @param dequantized the hard-quantized weight on the backend, equal to matrix.dequantize()
-   * @param lowerClip σ(γl) per group, or null without learnable clipping
-   * @param upperClip σ(γu) per group, or null without learnable clipping
-   */
-  record FinishedLinear(QuantizedMatrix matrix, Tensor dequantized, float[] lowerClip,
-      float[] upperClip) {}
 
   /** Adam learning rates of the two kinds of parameter. */
   record LearningRates(float clip, float rounding) {}

@@ -9,7 +9,7 @@ import dev.calibra.model.backend.Tensor;
  * counts its own Adam steps, so that a parameter carried from one calibration window into the
  * next keeps a correct bias correction.
  */
-final class Parameter {
+public final class Parameter {
 
   private final Backend backend;
   private final Tensor value;
@@ -19,7 +19,7 @@ final class Parameter {
   private final float learningRate;
   private int steps;
 
-  Parameter(Backend backend, Tensor value, float learningRate) {
+  public Parameter(Backend backend, Tensor value, float learningRate) {
     this.backend = backend;
     this.value = value;
     this.gradient = backend.zeros(value.rows(), value.cols());
@@ -28,11 +28,11 @@ final class Parameter {
     this.learningRate = learningRate;
   }
 
-  Tensor value() {
+  public Tensor value() {
     return value;
   }
 
-  Tensor gradient() {
+  public Tensor gradient() {
     return gradient;
   }
 
@@ -45,13 +45,13 @@ final class Parameter {
   }
 
   /** Value, moments and step count, copied out. */
-  ParameterState state() {
+  public ParameterState state() {
     return new ParameterState(value.rows(), value.cols(), backend.download(value),
         backend.download(firstMoment), backend.download(secondMoment), steps);
   }
 
   /** Takes over a state saved by {@link #state()} from a parameter of the same shape. */
-  void restore(ParameterState state) {
+  public void restore(ParameterState state) {
     if (state.rows() != value.rows() || state.cols() != value.cols()) {
       throw new IllegalArgumentException("parameter is " + value.shapeText() + ", saved state is "
           + state.rows() + "×" + state.cols());
@@ -69,7 +69,7 @@ final class Parameter {
   }
 
   /** Releases the value, gradient and moments. */
-  void close() {
+  public void close() {
     value.close();
     gradient.close();
     firstMoment.close();

@@ -54,7 +54,7 @@ final class WindowCalibrator {
    * @param seed this window's seed (sample order and QDrop masks)
    */
   WindowLosses calibrate(List<BlockWeights> floatWeights,
-      List<Map<Linear, LearnableLinearQuantizer>> quantizers, List<Tensor> inputs,
+      List<? extends Map<Linear, ? extends LayerQuantizer>> quantizers, List<Tensor> inputs,
       List<Tensor> targets, int seqLen, long seed) {
     int steps = recipe.epochs() * inputs.size();
     double targetEnergy = meanSquare(targets);
@@ -62,7 +62,7 @@ final class WindowCalibrator {
     List<Parameter> parameters = new ArrayList<>();
     List<BlockGradients> gradients = new ArrayList<>();
     for (int b = 0; b < quantizers.size(); b++) {
-      for (LearnableLinearQuantizer q : quantizers.get(b).values()) {
+      for (LayerQuantizer q : quantizers.get(b).values()) {
         parameters.addAll(q.parameters());
         roundingElements += q.roundingElements();
       }
@@ -105,7 +105,7 @@ final class WindowCalibrator {
         dOutput.close();
         double regularizer = 0;
         for (int b = 0; b < quantizers.size(); b++) {
-          for (Map.Entry<Linear, LearnableLinearQuantizer> e : quantizers.get(b).entrySet()) {
+          for (Map.Entry<Linear, ? extends LayerQuantizer> e : quantizers.get(b).entrySet()) {
             regularizer += e.getValue().backward(gradients.get(b).weight(e.getKey()),
                 regularizerWeight, beta);
           }
@@ -147,11 +147,11 @@ final class WindowCalibrator {
   }
 
   private List<BlockWeights> fakeQuantized(List<BlockWeights> floatWeights,
-      List<Map<Linear, LearnableLinearQuantizer>> quantizers, float temperature) {
+      List<? extends Map<Linear, ? extends LayerQuantizer>> quantizers, float temperature) {
     List<BlockWeights> weights = new ArrayList<>(floatWeights.size());
     for (int b = 0; b < floatWeights.size(); b++) {
       BlockWeights w = floatWeights.get(b);
-      for (Map.Entry<Linear, LearnableLinearQuantizer> e : quantizers.get(b).entrySet()) {
+      for (Map.Entry<Linear, ? extends LayerQuantizer> e : quantizers.get(b).entrySet()) {
         w = w.withLinear(e.getKey(), e.getValue().fakeQuantize(temperature));
       }
       weights.add(w);
@@ -165,12 +165,12 @@ final class WindowCalibrator {
    * finished window will do.
    */
   private double evaluate(List<BlockWeights> floatWeights,
-      List<Map<Linear, LearnableLinearQuantizer>> quantizers, List<Tensor> inputs,
+      List<? extends Map<Linear, ? extends LayerQuantizer>> quantizers, List<Tensor> inputs,
       List<Tensor> targets, int seqLen, double targetEnergy) {
     List<BlockWeights> weights = new ArrayList<>(floatWeights.size());
     for (int b = 0; b < floatWeights.size(); b++) {
       BlockWeights w = floatWeights.get(b);
-      for (Map.Entry<Linear, LearnableLinearQuantizer> e : quantizers.get(b).entrySet()) {
+      for (Map.Entry<Linear, ? extends LayerQuantizer> e : quantizers.get(b).entrySet()) {
         w = w.withLinear(e.getKey(), e.getValue().finish().dequantized());
       }
       weights.add(w);

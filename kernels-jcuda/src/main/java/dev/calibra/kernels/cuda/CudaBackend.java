@@ -602,6 +602,15 @@ public final class CudaBackend implements Backend, AutoCloseable {
     ColumnAbsMax.accumulate(this, tensor(x), tensor(runningMax));
   }
 
+  // TEMP-STUB-BEGIN
+  @Override public void accumulateColumnSquares(Tensor x, Tensor sum) { throw new UnsupportedOperationException(); }
+  @Override public double nearestCodewords(dev.calibra.model.backend.WeightedSubVectors v, Tensor c, Tensor i, int e) { throw new UnsupportedOperationException(); }
+  @Override public void updateCentroids(dev.calibra.model.backend.WeightedSubVectors v, Tensor a, Tensor c, int e) { throw new UnsupportedOperationException(); }
+  @Override public int kMeansPlusPlusStep(dev.calibra.model.backend.WeightedSubVectors v, int c, Tensor m, int e, double u) { throw new UnsupportedOperationException(); }
+  @Override public void softVqWeights(dev.calibra.model.backend.SoftVqAssignment a, Tensor o) { throw new UnsupportedOperationException(); }
+  @Override public void softVqWeightsBackward(dev.calibra.model.backend.SoftVqAssignment a, Tensor d, Tensor l, Tensor c) { throw new UnsupportedOperationException(); }
+  // TEMP-STUB-END
+
   private DeviceBlock uploadInts(int[] values) {
     DeviceBlock block = scratch((long) values.length * Integer.BYTES);
     CudaException.check(cuMemcpyHtoD(block.pointer, Pointer.to(values),

@@ -1,0 +1,49 @@
+package dev.calibra.calibration.vq;
+
+/**
+ * A weight matrix in vector-quantized form: each row cut into cols / dim sub-vectors, sub-vector
+ * j of row r replaced by codebook entry indices[r·(cols/dim) + j], times the row's scale. This is
+ * what the artifact stores (kind "vq"); {@link #dequantize()} computes exactly what its
+ * dequantizer does: w = float32(codebook entry) · rowScale in float32.
+ *
+ * @param codebook entries × dim float16 values, as bits
+ * @param rowScales one per row, each a float16 value (so a packed layout may store it in 16
+ *     bits), or null for 1
+ */
+public record VqMatrix(int rows, int cols, int dim, int indexBits, short[] codebook,
+    int[] indices, float[] rowScales) {
+
+  public VqMatrix {
+    if (cols % dim != 0 || codebook.length % dim != 0 || codebook.length / dim > 1 << indexBits
+        || indices.length != rows * (cols / dim)
+        || (rowScales != null && rowScales.length != rows)) {
+      throw new IllegalArgumentException("inconsistent VQ matrix " + rows + "×" + cols + " (dim "
+          + dim + ", " + indexBits + "-bit indices, " + codebook.length + " codebook values, "
+          + indices.length + " indices)");
+    }
+  }
+
+  public int entries() {
+    return codebook.length / dim;
+  }
+
+  public float[] dequantize() {
+    int perRow = cols / dim;
+    float[] weights = new float[rows * cols];
+    for (int r = 0; r < rows; r++) {
+      for (int j = 0; j < perRow; j++) {
+        int entry = indices[r * perRow + j];
+        for (int t = 0; t < dim; t++) {
+          float value = Float16.toFloat(codebook[entry * dim + t]);
+          weights[r * cols + j * dim + t] = rowScales == null ? value : value * rowScales[r];
+        }
+      }
+    }
+    return weights;
+  }
+
+  /** Bits per weight with the codebook and row scales counted as float16 (see VqSettings). */
+  public double bitsPerWeight() {
+    return new VqSettings(dim, indexBits, rowScales != null).bitsPerWeight(rows, cols);
+  }
+}
