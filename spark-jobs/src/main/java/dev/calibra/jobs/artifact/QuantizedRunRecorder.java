@@ -103,16 +103,8 @@ public final class QuantizedRunRecorder implements AutoCloseable {
           + nextBlock + ": blocks are recorded in order");
     }
     try {
-      SafetensorsCheckpoint checkpoint = model.checkpoint();
-      int b = block.index();
-      blocks.write(ArtifactTensors.floats(HfTensorNames.inputNorm(b), b, checkpoint));
-      blocks.write(ArtifactTensors.floats(HfTensorNames.postAttentionNorm(b), b, checkpoint));
-      for (Linear linear : Linear.values()) {
-        blocks.write(ArtifactTensors.uniform(HfTensorNames.weight(b, linear), b,
-            block.matrices().get(linear)));
-        if (model.config().attentionBias() && linear.takesAttentionBias()) {
-          blocks.write(ArtifactTensors.floats(HfTensorNames.bias(b, linear), b, checkpoint));
-        }
+      for (ArtifactTensor tensor : ArtifactTensors.block(block, model.checkpoint(), model.config())) {
+        blocks.write(tensor);
       }
       nextBlock++;
     } catch (IOException e) {
