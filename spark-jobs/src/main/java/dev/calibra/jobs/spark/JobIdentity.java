@@ -44,9 +44,11 @@ final class JobIdentity {
       return false;
     }
     JsonNode recorded = JsonFiles.read(work.jobFile(), JsonNode.class);
-    if (!recorded.equals(identity)) {
+    // Through text and back, as the recorded one went: numbers then have the same node types.
+    JsonNode current = JsonFiles.JSON.readTree(JsonFiles.JSON.writeValueAsString(identity));
+    if (!recorded.equals(current)) {
       throw new IllegalStateException("the work directory " + work + " belongs to another job ("
-          + String.join(", ", differences(recorded, identity)) + " differ); use another "
+          + String.join(", ", differences(recorded, current)) + " differ); use another "
           + "--work-dir, or delete it to start over");
     }
     return true;

@@ -1,6 +1,7 @@
 package dev.calibra.jobs.workdir;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.calibra.storage.AtomicCommit;
 import dev.calibra.storage.FileLocation;
@@ -11,8 +12,9 @@ import java.io.OutputStream;
 /** The work directory's small JSON files (job, plan, reports, progress), written atomically. */
 public final class JsonFiles {
 
-  /** Shared and thread-safe once configured. */
+  /** Shared and thread-safe once configured; records' fields in snake_case like all our JSON. */
   public static final ObjectMapper JSON = new ObjectMapper()
+      .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
       .enable(SerializationFeature.INDENT_OUTPUT);
 
   private JsonFiles() {}
