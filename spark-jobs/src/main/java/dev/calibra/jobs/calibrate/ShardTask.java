@@ -25,6 +25,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -113,7 +114,7 @@ public final class ShardTask {
           waitSeconds, seconds(start));
       JsonFiles.write(work.shardReport(shard.index()), report);
       writePart(work.shardPart(shard.index()), outcome.finished(), model);
-      LOG.info("shard {}: done in {} s", shard.index(), String.format("%.1f", report.seconds()));
+      LOG.info("shard {}: done in {} s", shard.index(), String.format(Locale.ROOT, "%.1f", report.seconds()));
       return report;
     }
   }

@@ -97,8 +97,9 @@ public record CalibrateOptions(
         + ".summary.json instead of .arrow]"});
     HELP.put("--overwrite", new String[] {"", "replace an existing artifact that this work "
         + "directory did not make"});
-    HELP.put("--master", new String[] {"URL", "Spark master when not started by spark-submit "
-        + "[default: " + DEFAULT_MASTER + "]"});
+    HELP.put("--master", new String[] {"URL", "Spark master when not started by spark-submit, "
+        + "e.g. local[4]; a cluster takes spark-submit and the application jar [default: "
+        + DEFAULT_MASTER + "]"});
     HELP.put("--help", new String[] {"", "print this help and exit"});
   }
 

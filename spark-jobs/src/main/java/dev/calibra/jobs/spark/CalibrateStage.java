@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.api.java.function.Function;
@@ -78,7 +79,7 @@ final class CalibrateStage {
   }
 
   private Map<Integer, ShardReport> parallel(List<Shard> todo) {
-    String description = String.format("calibra calibrate (parallel): %d shard%s of %d, windows "
+    String description = String.format(Locale.ROOT, "calibra calibrate (parallel): %d shard%s of %d, windows "
         + "%s", todo.size(), todo.size() == 1 ? "" : "s", plan.shards().size(), windowRange(todo));
     LOG.info(description);
     Map<Integer, ShardReport> reports = new LinkedHashMap<>();
@@ -97,7 +98,7 @@ final class CalibrateStage {
     for (int i = 0; i < todo.size(); i++) {
       while (submitted.size() < Math.min(todo.size(), i + 1 + lookahead)) {
         Shard shard = todo.get(submitted.size());
-        String description = String.format("calibra calibrate (sequential): shard %d of %d, "
+        String description = String.format(Locale.ROOT, "calibra calibrate (sequential): shard %d of %d, "
             + "windows %s, blocks %s", shard.index(), plan.shards().size(), shard.windowLabel(),
             shard.trainedBlocks().label());
         LOG.info(description + (submitted.size() > i ? " (loads its weights meanwhile)" : ""));
@@ -117,7 +118,7 @@ final class CalibrateStage {
   }
 
   private static void logDone(ShardReport report) {
-    LOG.info(String.format("shard %d: calibrated in %.1f s (loading %.1f s, waiting %.1f s) on "
+    LOG.info(String.format(Locale.ROOT, "shard %d: calibrated in %.1f s (loading %.1f s, waiting %.1f s) on "
         + "executor %s (%s), attempt %d, %s", report.shard(), report.seconds(),
         report.loadSeconds(), report.waitSeconds(), report.executor(), report.host(),
         report.attempt() + 1, report.backend()));

@@ -56,9 +56,49 @@ public final class CalibrationJob {
     WorkDirectory work = WorkDirectory.at(options.workDirectory());
     FileLocation output = FileLocation.of(options.output(), new Configuration());
     List<ExecutorSpec> slots = PlanMaker.slots(spark, options.slots(), options.gpuMemoryBytes());
-    JobSpec spec;
-    CalibrationPlan plan;
-    int evaluationWindows;
+    Prepared job = prepare(work, output, slots, summary);
+
+    long start = System.nanoTime();
+    List<Integer> captureBlocks = options.schedule() == Schedule.PARALLEL
+        ? job.plan().captureBlocks() : List.of(0);
+    summary.capture(capture(job.spec(), captureBlocks), captureBlocks, seconds(start));
+
+    start = System.nanoTime();
+    LongAccumulator windows = spark.sc().longAccumulator("calibra: windows calibrated");
+    CalibrateStage.Result calibrated = new CalibrateStage(stages, job.spec(), job.plan(), windows,
+        slots.size()).run();
+    summary.calibrate(calibrated, seconds(start));
+
+    start = System.nanoTime();
+    boolean packed = alreadyPacked(work, output) && calibrated.calibrated() == 0;
+    long bytes;
+    if (packed) {
+      bytes = output.length();
+      LOG.info("pack: {} was merged from this work directory's parts already, skipped", output);
+    } else {
+      bytes = pack(job, output, calibrated.reports());
+    }
+    summary.pack(output.toString(), bytes, packed, seconds(start));
+
+    start = System.nanoTime();
+    EvaluateStage.Result evaluated = EvaluateStage.run(stages, job.spec(),
+        job.evaluationWindows(), slots.size());
+    LOG.info(String.format(Locale.ROOT, "evaluate: perplexity %.4f quantized, %.4f float, over "
+        + "%d predictions", evaluated.quantized().value(), evaluated.floats().value(),
+        evaluated.quantized().predictions()));
+    summary.evaluate(evaluated, seconds(start));
+    return summary;
+  }
+
+  /** What the stages need, prepared on the driver from the model's config and the data. */
+  private record Prepared(JobSpec spec, CalibrationPlan plan, int evaluationWindows) {}
+
+  /**
+   * Tokenizes the data, claims the work directory (or checks that it holds this job), writes the
+   * samples and evaluation windows there and makes or reads back the plan.
+   */
+  private Prepared prepare(WorkDirectory work, FileLocation output, List<ExecutorSpec> slots,
+      JobSummary summary) throws IOException {
     try (ModelDirectory model = ModelDirectory.open(options.model())) {
       LlamaConfig config = model.config();
       LOG.info("model {}: {} blocks, hidden {}; work directory {}; artifact {}", model.location(),
@@ -74,59 +114,39 @@ public final class CalibrationJob {
         TokenFile.write(work.calibrationSamples(), samples.samples());
       }
       TokenFile.write(work.evaluationWindows(), evaluation.windows());
-      evaluationWindows = evaluation.windows().size();
-      plan = PlanMaker.planFor(work, config, options.recipe(), samples, options.schedule(), slots);
+      CalibrationPlan plan = PlanMaker.planFor(work, config, options.recipe(), samples,
+          options.schedule(), slots);
       LOG.info("calibration: {}; evaluation: {}; {}", samples.source(), evaluation.description(),
           resumed ? "resuming the work directory's job" : "a new job");
       LOG.info("\n" + plan.describe());
-      spec = new JobSpec(model.location().toString(), work.root().toString(), output.toString(),
-          recipeJson, JobArtifact.recipe(options.recipe(), options.schedule(), plan.shards(),
-              samples.samples().size(), samples.seqLen(), samples.checksum()).toString(),
-          options.schedule(), options.backend());
+      JobSpec spec = new JobSpec(model.location().toString(), work.root().toString(),
+          output.toString(), recipeJson, JobArtifact.recipe(options.recipe(), options.schedule(),
+              plan.shards(), samples.samples().size(), samples.seqLen(), samples.checksum())
+              .toString(), options.schedule(), options.backend());
       summary.inputs(model.location().toString(), config, samples, evaluation, plan, resumed);
+      return new Prepared(spec, plan, evaluation.windows().size());
     }
+  }
 
-    long start = System.nanoTime();
-    List<Integer> captureBlocks = options.schedule() == Schedule.PARALLEL ? plan.captureBlocks()
-        : List.of(0);
-    String captureDescription = "calibra capture: float activations at the input of block"
-        + (captureBlocks.size() == 1 ? " " : "s ") + captureBlocks;
-    LOG.info(captureDescription);
-    List<Integer> written = stages.run("calibra-capture", captureDescription,
-        List.of(captureBlocks), captureTask(spec)).get(0);
+  /** The capture stage; returns the blocks whose activations it wrote (none when all were there). */
+  private List<Integer> capture(JobSpec spec, List<Integer> blocks) {
+    String description = "calibra capture: float activations at the input of block"
+        + (blocks.size() == 1 ? " " : "s ") + blocks;
+    LOG.info(description);
+    List<Integer> written = stages.run("calibra-capture", description, List.of(blocks),
+        captureTask(spec)).get(0);
     LOG.info(written.isEmpty() ? "capture: every file was there from an earlier run"
         : "capture: wrote blocks " + written);
-    summary.capture(written, captureBlocks, seconds(start));
+    return written;
+  }
 
-    start = System.nanoTime();
-    LongAccumulator windows = spark.sc().longAccumulator("calibra: windows calibrated");
-    CalibrateStage.Result calibrated = new CalibrateStage(stages, spec, plan, windows,
-        slots.size()).run();
-    summary.calibrate(calibrated, seconds(start));
-
-    start = System.nanoTime();
-    boolean packed = alreadyPacked(work, output) && calibrated.calibrated() == 0;
-    long bytes;
-    if (packed) {
-      bytes = output.length();
-      LOG.info("pack: {} was merged from this work directory's parts already, skipped", output);
-    } else {
-      String description = "calibra pack: merge " + (plan.shards().size() + 1) + " parts into "
-          + output;
-      LOG.info(description);
-      bytes = stages.run("calibra-pack", description, List.of(metrics(calibrated.reports())),
-          packTask(spec, plan.shards().size())).get(0);
-    }
-    summary.pack(output.toString(), bytes, packed, seconds(start));
-
-    start = System.nanoTime();
-    EvaluateStage.Result evaluated = EvaluateStage.run(stages, spec, evaluationWindows,
-        slots.size());
-    LOG.info(String.format(Locale.ROOT, "evaluate: perplexity %.4f quantized, %.4f float, over "
-        + "%d predictions", evaluated.quantized().value(), evaluated.floats().value(),
-        evaluated.quantized().predictions()));
-    summary.evaluate(evaluated, seconds(start));
-    return summary;
+  /** The pack stage; returns the artifact's size. */
+  private long pack(Prepared job, FileLocation output, List<ShardReport> reports) {
+    int shards = job.plan().shards().size();
+    String description = "calibra pack: merge " + (shards + 1) + " parts into " + output;
+    LOG.info(description);
+    return stages.run("calibra-pack", description, List.of(metrics(reports)),
+        packTask(job.spec(), shards)).get(0);
   }
 
   /** An artifact at the output that this work directory did not make is not replaced unasked. */

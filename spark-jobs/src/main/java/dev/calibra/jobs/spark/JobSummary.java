@@ -119,17 +119,12 @@ public final class JobSummary {
     return copy;
   }
 
-  /** Shards calibrated by this run (0 when it found everything done). */
-  public int calibratedShards() {
-    return json.path("stages").path("calibrate").path("calibrated_shards").asInt();
-  }
-
   /** One row per shard, then the perplexities. */
   public String table() {
     StringBuilder out = new StringBuilder();
-    String format = "%-6s %-8s %-7s %-11s %-8s %-10s %9s%n";
+    String format = "%-6s %-8s %-7s %-11s %-8s %-10s %9s %9s%n";
     out.append(String.format(Locale.ROOT, format, "shard", "windows", "blocks", "status",
-        "attempt", "executor", "seconds"));
+        "attempt", "executor", "task s", "waited s"));
     for (ShardReport r : shards) {
       int first = r.windows().stream().filter(w -> !w.warmUp()).mapToInt(w -> w.index()).min()
           .orElse(-1);
@@ -140,7 +135,7 @@ public final class JobSummary {
           first == last ? Integer.toString(first) : first + "-" + last,
           firstBlock == lastBlock ? Integer.toString(firstBlock) : firstBlock + "-" + lastBlock,
           r.status(), r.attempt() + 1, r.executor(), String.format(Locale.ROOT, "%.1f",
-              r.seconds())));
+              r.seconds()), String.format(Locale.ROOT, "%.1f", r.waitSeconds())));
     }
     if (quantized != null) {
       out.append(String.format(Locale.ROOT, "perplexity: float %.4f, quantized %.4f (%+.2f%%) "

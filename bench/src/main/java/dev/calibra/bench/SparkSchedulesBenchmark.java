@@ -1,0 +1,156 @@
+package dev.calibra.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.calibra.bench.spark.JobSubmission;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Entry {@code spark-schedules}: the Spark calibration job submitted with spark-submit.
+ *
+ * <p>Scaling: the parallel schedule's wall time on one and on two executors of one core each
+ * (local-cluster mode: a standalone master and workers inside the driver JVM, every executor a
+ * JVM of its own), for the same plan of two shards, so both runs do the same work and write the
+ * same artifact. Quality: perplexity of the sequential schedule (exact CBQ) and of the parallel
+ * one (each shard warmed up from float activations) on the shared models, cut into two shards.
+ */
+public final class SparkSchedulesBenchmark {
+
+  private static final String ENTRY = "spark-schedules";
+  private static final String EXECUTOR_MEMORY_MB = "2048";
+  /** One CPU thread per one-core executor, so that two executors use the two cores. */
+  private static final List<String> ONE_THREAD = List.of(
+      "spark.executor.extraJavaOptions=-Dcalibra.cpu.threads=1");
+
+  record ScalingRun(int executors, double calibrateSeconds, double jobSeconds,
+      double quantizedPerplexity) {}
+
+  record Scaling(String model, String recipe, String mode, List<ScalingRun> runs,
+      double calibrateSpeedup, double jobSpeedup) {}
+
+  record QualityRun(String model, String scheme, int samples, String schedule, int shards,
+      double floatPerplexity, double quantizedPerplexity, double calibrateSeconds) {}
+
+  record Machine(int logicalCpus, double loadAverageBefore, double loadAverageAfter,
+      String java) {}
+
+  record Results(String entry, String measuredAt, Machine machine, Scaling scaling,
+      List<QualityRun> quality) {}
+
+  private SparkSchedulesBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0) {
+      System.err.println("usage: bench/run " + ENTRY + "   (takes no arguments)");
+      System.exit(2);
+    }
+    Path results = Path.of(System.getProperty("calibra.bench.results", "bench/results"))
+        .toAbsolutePath();
+    Path repository = results.getParent().getParent();
+    Path models = repository.resolveSibling("shared").resolve("models");
+    JobSubmission jobs = new JobSubmission(repository,
+        repository.resolve("bench/target/spark-schedules"));
+    double loadBefore = loadAverage();
+
+    Scaling scaling = scaling(jobs, models.resolve("dict-llama-15M"));
+    List<QualityRun> quality = new ArrayList<>();
+    quality.addAll(quality(jobs, models.resolve("stories260K"), List.of("--bits", "4", "--group",
+        "32", "--calibration-tokens", tokens(models, "calibration"), "--eval-tokens",
+        tokens(models, "evaluation"))));
+    quality.addAll(quality(jobs, models.resolve("dict-llama-15M"), List.of("--bits", "4",
+        "--group", "128")));
+    print(scaling, quality);
+
+    Machine machine = new Machine(Runtime.getRuntime().availableProcessors(), loadBefore,
+        loadAverage(), System.getProperty("java.vm.name") + " " + Runtime.version());
+    Path file = ResultFile.write(ENTRY, new Results(ENTRY, Instant.now().toString(), machine,
+        scaling, quality));
+    System.out.println();
+    System.out.println("Results written to " + file);
+  }
+
+  /** The parallel schedule, two shards, on one executor and then on two. */
+  private static Scaling scaling(JobSubmission jobs, Path model) throws Exception {
+    List<String> job = List.of("--model", model.toString(), "--schedule", "parallel",
+        "--slots", "2", "--samples", "16", "--epochs", "2", "--windows", "8", "--backend", "cpu");
+    List<ScalingRun> runs = new ArrayList<>();
+    for (int executors = 1; executors <= 2; executors++) {
+      System.out.printf(Locale.ROOT, "scaling: parallel schedule on %d executor%s...%n",
+          executors, executors == 1 ? "" : "s");
+      JsonNode summary = jobs.run("scaling-" + executors, "local-cluster[" + executors + ",1,"
+          + EXECUTOR_MEMORY_MB + "]", ONE_THREAD, job);
+      runs.add(new ScalingRun(executors, stageSeconds(summary, "calibrate"),
+          summary.path("seconds").asDouble(),
+          summary.path("perplexity").path("quantized").asDouble()));
+    }
+    return new Scaling(model.getFileName().toString(), String.join(" ", job),
+        "local-cluster[E,1," + EXECUTOR_MEMORY_MB + "], calibra.cpu.threads=1", runs,
+        runs.get(0).calibrateSeconds() / runs.get(1).calibrateSeconds(),
+        runs.get(0).jobSeconds() / runs.get(1).jobSeconds());
+  }
+
+  /** Both schedules with the job's default recipe and samples, cut into two shards. */
+  private static List<QualityRun> quality(JobSubmission jobs, Path model, List<String> data)
+      throws Exception {
+    List<QualityRun> runs = new ArrayList<>();
+    for (String schedule : List.of("sequential", "parallel")) {
+      String name = model.getFileName() + "-" + schedule;
+      System.out.println("quality: " + name + "...");
+      List<String> job = new ArrayList<>(List.of("--model", model.toString(), "--schedule",
+          schedule, "--slots", "2", "--backend", "cpu"));
+      job.addAll(data);
+      JsonNode summary = jobs.run(name, "local[2]", List.of(), job);
+      JsonNode recipe = summary.path("recipe");
+      runs.add(new QualityRun(model.getFileName().toString(),
+          "w" + recipe.path("scheme").path("bits").asInt() + " g"
+              + recipe.path("scheme").path("group_size").asInt(),
+          summary.path("calibration").path("samples").asInt(), schedule,
+          summary.path("plan").path("shards").size(),
+          summary.path("perplexity").path("float").asDouble(),
+          summary.path("perplexity").path("quantized").asDouble(),
+          stageSeconds(summary, "calibrate")));
+    }
+    return runs;
+  }
+
+  private static void print(Scaling scaling, List<QualityRun> quality) {
+    System.out.println();
+    System.out.println("Parallel schedule, " + scaling.model() + ", " + scaling.recipe());
+    Table times = new Table("executors", "calibrate s", "job s", "quantized PPL");
+    for (ScalingRun run : scaling.runs()) {
+      times.row(run.executors(), format("%.1f", run.calibrateSeconds()),
+          format("%.1f", run.jobSeconds()), format("%.3f", run.quantizedPerplexity()));
+    }
+    times.print(System.out);
+    System.out.printf(Locale.ROOT, "speed-up with 2 executors: calibrate stage %.2fx, whole job "
+        + "%.2fx%n%n", scaling.calibrateSpeedup(), scaling.jobSpeedup());
+    Table table = new Table("model", "scheme", "samples", "schedule", "shards", "float PPL",
+        "quantized PPL", "calibrate s");
+    for (QualityRun run : quality) {
+      table.row(run.model(), run.scheme(), run.samples(), run.schedule(), run.shards(),
+          format("%.3f", run.floatPerplexity()), format("%.3f", run.quantizedPerplexity()),
+          format("%.1f", run.calibrateSeconds()));
+    }
+    table.print(System.out);
+  }
+
+  private static double stageSeconds(JsonNode summary, String stage) {
+    return summary.path("stages").path(stage).path("seconds").asDouble();
+  }
+
+  private static String tokens(Path models, String split) {
+    return models.resolve("stories260K/sequences.json") + "#" + split;
+  }
+
+  private static double loadAverage() {
+    return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+  }
+
+  private static String format(String pattern, double value) {
+    return String.format(Locale.ROOT, pattern, value);
+  }
+}
