@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Entry {@code spark-schedules}: the Spark calibration job submitted with spark-submit.
@@ -22,11 +23,12 @@ public final class SparkSchedulesBenchmark {
 
   private static final String ENTRY = "spark-schedules";
   private static final String EXECUTOR_MEMORY_MB = "2048";
+  private static final int SCALING_ROUNDS = 2;
   /** One CPU thread per one-core executor, so that two executors use the two cores. */
   private static final List<String> ONE_THREAD = List.of(
       "spark.executor.extraJavaOptions=-Dcalibra.cpu.threads=1");
 
-  record ScalingRun(int executors, double calibrateSeconds, double jobSeconds,
+  record ScalingRun(int round, int executors, double calibrateSeconds, double jobSeconds,
       double quantizedPerplexity) {}
 
   record Scaling(String model, String recipe, String mode, List<ScalingRun> runs,
@@ -73,24 +75,35 @@ public final class SparkSchedulesBenchmark {
     System.out.println("Results written to " + file);
   }
 
-  /** The parallel schedule, two shards, on one executor and then on two. */
+  /**
+   * The parallel schedule, two shards, on one executor and on two, alternately for a few rounds:
+   * the best time of each counts, as other work on the shared cores only ever slows a run down.
+   */
   private static Scaling scaling(JobSubmission jobs, Path model) throws Exception {
     List<String> job = List.of("--model", model.toString(), "--schedule", "parallel",
         "--slots", "2", "--samples", "16", "--epochs", "2", "--windows", "8", "--backend", "cpu");
     List<ScalingRun> runs = new ArrayList<>();
-    for (int executors = 1; executors <= 2; executors++) {
-      System.out.printf(Locale.ROOT, "scaling: parallel schedule on %d executor%s...%n",
-          executors, executors == 1 ? "" : "s");
-      JsonNode summary = jobs.run("scaling-" + executors, "local-cluster[" + executors + ",1,"
-          + EXECUTOR_MEMORY_MB + "]", ONE_THREAD, job);
-      runs.add(new ScalingRun(executors, stageSeconds(summary, "calibrate"),
-          summary.path("seconds").asDouble(),
-          summary.path("perplexity").path("quantized").asDouble()));
+    for (int round = 1; round <= SCALING_ROUNDS; round++) {
+      for (int executors = 1; executors <= 2; executors++) {
+        System.out.printf(Locale.ROOT, "scaling, round %d: parallel schedule on %d executor%s...%n",
+            round, executors, executors == 1 ? "" : "s");
+        JsonNode summary = jobs.run("scaling-" + executors + "-round-" + round,
+            "local-cluster[" + executors + ",1," + EXECUTOR_MEMORY_MB + "]", ONE_THREAD, job);
+        runs.add(new ScalingRun(round, executors, stageSeconds(summary, "calibrate"),
+            summary.path("seconds").asDouble(),
+            summary.path("perplexity").path("quantized").asDouble()));
+      }
     }
     return new Scaling(model.getFileName().toString(), String.join(" ", job),
         "local-cluster[E,1," + EXECUTOR_MEMORY_MB + "], calibra.cpu.threads=1", runs,
-        runs.get(0).calibrateSeconds() / runs.get(1).calibrateSeconds(),
-        runs.get(0).jobSeconds() / runs.get(1).jobSeconds());
+        best(runs, 1, ScalingRun::calibrateSeconds) / best(runs, 2, ScalingRun::calibrateSeconds),
+        best(runs, 1, ScalingRun::jobSeconds) / best(runs, 2, ScalingRun::jobSeconds));
+  }
+
+  private static double best(List<ScalingRun> runs, int executors,
+      ToDoubleFunction<ScalingRun> seconds) {
+    return runs.stream().filter(r -> r.executors() == executors).mapToDouble(seconds).min()
+        .orElseThrow();
   }
 
   /** Both schedules with the job's default recipe and samples, cut into two shards. */
@@ -120,14 +133,14 @@ public final class SparkSchedulesBenchmark {
   private static void print(Scaling scaling, List<QualityRun> quality) {
     System.out.println();
     System.out.println("Parallel schedule, " + scaling.model() + ", " + scaling.recipe());
-    Table times = new Table("executors", "calibrate s", "job s", "quantized PPL");
+    Table times = new Table("round", "executors", "calibrate s", "job s", "quantized PPL");
     for (ScalingRun run : scaling.runs()) {
-      times.row(run.executors(), format("%.1f", run.calibrateSeconds()),
+      times.row(run.round(), run.executors(), format("%.1f", run.calibrateSeconds()),
           format("%.1f", run.jobSeconds()), format("%.3f", run.quantizedPerplexity()));
     }
     times.print(System.out);
-    System.out.printf(Locale.ROOT, "speed-up with 2 executors: calibrate stage %.2fx, whole job "
-        + "%.2fx%n%n", scaling.calibrateSpeedup(), scaling.jobSpeedup());
+    System.out.printf(Locale.ROOT, "speed-up with 2 executors (best of each): calibrate stage "
+        + "%.2fx, whole job %.2fx%n%n", scaling.calibrateSpeedup(), scaling.jobSpeedup());
     Table table = new Table("model", "scheme", "samples", "schedule", "shards", "float PPL",
         "quantized PPL", "calibrate s");
     for (QualityRun run : quality) {
