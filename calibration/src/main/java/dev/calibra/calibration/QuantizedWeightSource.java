@@ -3,7 +3,9 @@ package dev.calibra.calibration;
 import dev.calibra.calibration.rtn.RoundToNearest;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.Tensor;
+import dev.calibra.model.llama.ActivationFakeQuantizer;
 import dev.calibra.model.llama.BlockWeights;
+import dev.calibra.model.llama.LinearInputQuantizer;
 import dev.calibra.model.llama.LlamaConfig;
 import dev.calibra.model.llama.LlamaWeightSource;
 import java.util.function.Consumer;
@@ -19,6 +21,7 @@ public final class QuantizedWeightSource implements LlamaWeightSource {
   private final BlockQuantizer quantizer;
   private final RoundToNearest headQuantizer;
   private final Consumer<QuantizedBlock> onBlock;
+  private final int activationBits;
 
   /**
    * @param headQuantizer quantizes lm_head, or null to keep it float
@@ -26,10 +29,17 @@ public final class QuantizedWeightSource implements LlamaWeightSource {
    */
   public QuantizedWeightSource(LlamaWeightSource base, BlockQuantizer quantizer,
       RoundToNearest headQuantizer, Consumer<QuantizedBlock> onBlock) {
+    this(base, quantizer, headQuantizer, onBlock, 0);
+  }
+
+  /** As above, with linear-layer inputs quantized per token to {@code activationBits} (0: float). */
+  public QuantizedWeightSource(LlamaWeightSource base, BlockQuantizer quantizer,
+      RoundToNearest headQuantizer, Consumer<QuantizedBlock> onBlock, int activationBits) {
     this.base = base;
     this.quantizer = quantizer;
     this.headQuantizer = headQuantizer;
     this.onBlock = onBlock;
+    this.activationBits = activationBits;
   }
 
   @Override
@@ -52,6 +62,12 @@ public final class QuantizedWeightSource implements LlamaWeightSource {
   @Override
   public Tensor finalNorm(Backend backend) {
     return base.finalNorm(backend);
+  }
+
+  @Override
+  public LinearInputQuantizer linearInputs(Backend backend) {
+    return activationBits == 0 ? LinearInputQuantizer.NONE
+        : ActivationFakeQuantizer.forEvaluation(backend, activationBits);
   }
 
   @Override

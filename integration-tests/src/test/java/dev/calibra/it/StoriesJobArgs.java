@@ -23,7 +23,7 @@ final class StoriesJobArgs {
     Path model = SharedData.model("stories260K");
     String sequences = model.resolve("sequences.json").toString();
     List<String> args = new ArrayList<>(List.of("--model", model.toString(),
-        "--calibration-tokens", sequences + "#calibration", "--samples", Integer.toString(SAMPLES),
+        "--calib-tokens", sequences + "#calibration", "--calib-samples", Integer.toString(SAMPLES),
         "--eval-tokens", sequences + "#evaluation", "--backend", "cpu",
         "--output", directory.resolve("model.arrow").toString(),
         "--work-dir", directory.resolve("work").toString(),

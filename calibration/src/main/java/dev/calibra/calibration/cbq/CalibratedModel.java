@@ -3,6 +3,7 @@ package dev.calibra.calibration.cbq;
 import dev.calibra.calibration.QuantizedBlock;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.Tensor;
+import dev.calibra.model.llama.ActivationFakeQuantizer;
 import dev.calibra.model.llama.BlockWeights;
 import dev.calibra.model.llama.LinearInputQuantizer;
 import dev.calibra.model.llama.LlamaConfig;
@@ -12,19 +13,19 @@ import java.util.List;
 /**
  * A calibrated model held in memory: its quantized blocks, with the embeddings, final norm and
  * output projection of the float model it came from. Blocks live on the backend they were
- * calibrated on; asking for them on another backend copies them.
+ * calibrated on, and are handed out as they are.
  */
 public final class CalibratedModel implements LlamaWeightSource {
 
   private final LlamaWeightSource base;
   private final List<QuantizedBlock> blocks;
-  private final LinearInputQuantizer linearInputs;
+  private final int activationBits;
 
-  CalibratedModel(LlamaWeightSource base, List<QuantizedBlock> blocks,
-      LinearInputQuantizer linearInputs) {
+  /** @param activationBits bits of per-token activation quantization, 0 for float activations */
+  CalibratedModel(LlamaWeightSource base, List<QuantizedBlock> blocks, int activationBits) {
     this.base = base;
     this.blocks = List.copyOf(blocks);
-    this.linearInputs = linearInputs;
+    this.activationBits = activationBits;
   }
 
   /** The quantized blocks in order, with their integer weights for packing. */
@@ -58,7 +59,8 @@ public final class CalibratedModel implements LlamaWeightSource {
   }
 
   @Override
-  public LinearInputQuantizer linearInputs() {
-    return linearInputs;
+  public LinearInputQuantizer linearInputs(Backend backend) {
+    return activationBits == 0 ? LinearInputQuantizer.NONE
+        : ActivationFakeQuantizer.forEvaluation(backend, activationBits);
   }
 }

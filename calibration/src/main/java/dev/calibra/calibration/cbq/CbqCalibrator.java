@@ -1,10 +1,11 @@
 package dev.calibra.calibration.cbq;
 
-import dev.calibra.calibration.ActivationFakeQuantizer;
+import dev.calibra.model.llama.ActivationFakeQuantizer;
 import dev.calibra.calibration.QuantizedBlock;
 import dev.calibra.calibration.WeightError;
 import dev.calibra.calibration.cfp.ActivationOutlierScaling;
 import dev.calibra.calibration.cfp.ChannelMaxima;
+import dev.calibra.calibration.cfp.ChannelScaleSearch;
 import dev.calibra.calibration.cfp.WeightOutlierTruncation;
 import dev.calibra.calibration.uniform.QuantizedMatrix;
 import dev.calibra.model.backend.Backend;
@@ -65,7 +66,7 @@ public final class CbqCalibrator {
         recipe.overlap());
     Outcome outcome = calibrateWindows(source, embed(source, samples), windows,
         config.numLayers(), List.of());
-    return new CalibratedModel(source, outcome.finished(), evaluationInputs());
+    return new CalibratedModel(source, outcome.finished(), recipe.activationBits());
   }
 
   /**
@@ -193,17 +194,24 @@ public final class CbqCalibrator {
   }
 
   /**
-   * Coarse-to-fine pre-processing of a block before its quantizers are made: activation
-   * outliers scaled into the weights when activations will be quantized (the float function is
-   * unchanged). Weight outliers are truncated later, in the quantizers' copy only.
+   * Pre-processing of a block before its quantizers are made, which leaves its float function
+   * unchanged: activation outliers scaled into the weights when activations will be quantized
+   * (coarse-to-fine), then per-site channel scales searched against round-to-nearest error.
+   * Weight outliers are truncated later, in the quantizers' copy only.
    */
   private BlockWeights preprocess(DecoderBlock block, BlockWeights weights, List<Tensor> inputs,
       int seqLen, LlamaConfig config) {
-    if (recipe.activationBits() == 0 || !recipe.scaleActivationOutliers()) {
-      return weights;
+    BlockWeights prepared = weights;
+    if (recipe.activationBits() > 0 && recipe.scaleActivationOutliers()) {
+      ChannelMaxima maxima = ChannelMaxima.collect(block, prepared, inputs, seqLen, config);
+      prepared = ActivationOutlierScaling.apply(prepared, config, maxima, backend).weights();
     }
-    ChannelMaxima maxima = ChannelMaxima.collect(block, weights, inputs, seqLen, config);
-    return ActivationOutlierScaling.apply(weights, config, maxima, backend).weights();
+    if (recipe.searchChannelScales()) {
+      ChannelMaxima maxima = ChannelMaxima.collect(block, prepared, inputs, seqLen, config);
+      prepared = ChannelScaleSearch.search(block, prepared, inputs, seqLen, config, maxima,
+          recipe.scheme(), recipe.activationBits()).fold(prepared, config, backend);
+    }
+    return prepared;
   }
 
   private Map<Linear, LearnableLinearQuantizer> createQuantizers(int blockIndex,

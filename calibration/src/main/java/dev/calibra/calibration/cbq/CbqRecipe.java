@@ -28,6 +28,8 @@ import dev.calibra.calibration.uniform.QuantizationScheme;
  * @param truncateWeightOutliers coarse-to-fine weight outlier truncation before calibration
  * @param scaleActivationOutliers coarse-to-fine activation outlier scaling (only with
  *     activation quantization)
+ * @param searchChannelScales per-site channel scales searched to minimise each block's
+ *     round-to-nearest output error before calibration (weight-aware scaling)
  * @param activationBits bits of per-token activation quantization; 0 keeps activations float
  * @param dropProbability QDrop: chance that an activation keeps its float value in training
  * @param seed seeds every random choice: sample order, initial factors, QDrop masks
@@ -52,6 +54,7 @@ public record CbqRecipe(
     float roundingTemperatureEnd,
     boolean truncateWeightOutliers,
     boolean scaleActivationOutliers,
+    boolean searchChannelScales,
     int activationBits,
     float dropProbability,
     long seed) {
@@ -107,22 +110,23 @@ public record CbqRecipe(
     private QuantizationScheme scheme;
     private int windowSize = 2;
     private int overlap = 1;
-    private int loraRank = 4;
+    private int loraRank = 16;
     private boolean learnClipping = true;
     private float initialClip = 0.98f;
     private int epochs = 4;
-    private int batchSize = 4;
-    private float clipLearningRate = 5e-3f;
-    private float roundingLearningRate = 2e-3f;
+    private int batchSize = 1;
+    private float clipLearningRate = 2e-2f;
+    private float roundingLearningRate = 5e-3f;
     private float klWeight = 0f;
     private float klTemperature = 1f;
     private float regularizerWeight = 0.01f;
     private float betaStart = 20f;
     private float betaEnd = 2f;
     private float warmupFraction = 0.2f;
-    private float roundingTemperatureEnd = 0.05f;
+    private float roundingTemperatureEnd = 0.002f;
     private boolean truncateWeightOutliers = true;
     private boolean scaleActivationOutliers = true;
+    private boolean searchChannelScales = true;
     private int activationBits = 0;
     private float dropProbability = 0.5f;
     private long seed = 0;
@@ -151,6 +155,7 @@ public record CbqRecipe(
       roundingTemperatureEnd = r.roundingTemperatureEnd;
       truncateWeightOutliers = r.truncateWeightOutliers;
       scaleActivationOutliers = r.scaleActivationOutliers;
+      searchChannelScales = r.searchChannelScales;
       activationBits = r.activationBits;
       dropProbability = r.dropProbability;
       seed = r.seed;
@@ -223,6 +228,11 @@ public record CbqRecipe(
       return this;
     }
 
+    public Builder searchChannelScales(boolean value) {
+      searchChannelScales = value;
+      return this;
+    }
+
     public Builder activations(int bits, float drop) {
       activationBits = bits;
       dropProbability = drop;
@@ -238,8 +248,8 @@ public record CbqRecipe(
       return new CbqRecipe(scheme, windowSize, overlap, loraRank, learnClipping, initialClip,
           epochs, batchSize, clipLearningRate, roundingLearningRate, klWeight, klTemperature,
           regularizerWeight, betaStart, betaEnd, warmupFraction, roundingTemperatureEnd,
-          truncateWeightOutliers,
-          scaleActivationOutliers, activationBits, dropProbability, seed);
+          truncateWeightOutliers, scaleActivationOutliers, searchChannelScales, activationBits,
+          dropProbability, seed);
     }
   }
 }

@@ -1,6 +1,6 @@
 package dev.calibra.calibration.cbq;
 
-import dev.calibra.calibration.ActivationFakeQuantizer;
+import dev.calibra.model.llama.ActivationFakeQuantizer;
 import dev.calibra.model.backend.AttentionShape;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.Tensor;

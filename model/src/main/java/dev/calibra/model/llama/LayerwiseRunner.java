@@ -66,7 +66,7 @@ public final class LayerwiseRunner {
       BlockWeights weights = source.block(i, backend);
       for (Batch b : batches) {
         b.hidden = block.forward(weights, b.hidden, block.shape(b.members.size(), b.seqLen),
-            source.linearInputs()).output();
+            source.linearInputs(backend)).output();
       }
       listener.blockDone(i, config.numLayers(), System.nanoTime() - start);
     }

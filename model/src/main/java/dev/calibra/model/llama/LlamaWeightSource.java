@@ -28,7 +28,7 @@ public interface LlamaWeightSource {
    * What the linear layers of every block multiply: float activations unless the model
    * quantizes them too (W4A8 and the like).
    */
-  default LinearInputQuantizer linearInputs() {
+  default LinearInputQuantizer linearInputs(Backend backend) {
     return LinearInputQuantizer.NONE;
   }
 }

@@ -3,8 +3,10 @@ package dev.calibra.jobs.artifact;
 import dev.calibra.calibration.QuantizedBlock;
 import dev.calibra.calibration.uniform.QuantizationScheme;
 import dev.calibra.calibration.uniform.QuantizedMatrix;
+import dev.calibra.model.backend.Backend;
+import dev.calibra.model.backend.Tensor;
+import dev.calibra.model.llama.BlockWeights;
 import dev.calibra.model.llama.Linear;
-import dev.calibra.model.llama.LlamaConfig;
 import dev.calibra.storage.artifact.ArtifactTensor;
 import dev.calibra.storage.artifact.BitPacking;
 import dev.calibra.storage.artifact.FloatPayload;
@@ -21,25 +23,6 @@ public final class ArtifactTensors {
 
   private ArtifactTensors() {}
 
-  /**
-   * Every tensor of a quantized block, in the order artifacts hold them: its norms (and biases)
-   * float from the checkpoint, its linear layers uniform.
-   */
-  public static List<ArtifactTensor> block(QuantizedBlock block, SafetensorsCheckpoint checkpoint,
-      LlamaConfig config) throws IOException {
-    int b = block.index();
-    List<ArtifactTensor> tensors = new ArrayList<>();
-    tensors.add(floats(HfTensorNames.inputNorm(b), b, checkpoint));
-    tensors.add(floats(HfTensorNames.postAttentionNorm(b), b, checkpoint));
-    for (Linear linear : Linear.values()) {
-      tensors.add(uniform(HfTensorNames.weight(b, linear), b, block.matrices().get(linear)));
-      if (config.attentionBias() && linear.takesAttentionBias()) {
-        tensors.add(floats(HfTensorNames.bias(b, linear), b, checkpoint));
-      }
-    }
-    return tensors;
-  }
-
   /** A quantized matrix as a uniform row: codes packed, scales and zero points as they are. */
   public static ArtifactTensor uniform(String name, int block, QuantizedMatrix matrix) {
     QuantizationScheme scheme = matrix.scheme();
@@ -55,5 +38,31 @@ public final class ArtifactTensors {
       throws IOException {
     int[] shape = Arrays.stream(checkpoint.tensor(name).shape()).mapToInt(Math::toIntExact).toArray();
     return new ArtifactTensor(name, block, shape, new FloatPayload(checkpoint.readFloats(name)));
+  }
+
+  /**
+   * The tensors of a quantized block, in artifact order: the two norms, then per linear layer its
+   * uniform weight and, where the model has one, its bias. Float tensors are taken from the
+   * block's own weights (downloaded from {@code backend}), as the quantized model runs them.
+   */
+  public static List<ArtifactTensor> block(QuantizedBlock block, Backend backend) {
+    int b = block.index();
+    BlockWeights weights = block.dequantized();
+    List<ArtifactTensor> tensors = new ArrayList<>();
+    tensors.add(vector(HfTensorNames.inputNorm(b), b, weights.inputNorm(), backend));
+    tensors.add(vector(HfTensorNames.postAttentionNorm(b), b, weights.postAttentionNorm(), backend));
+    for (Linear linear : Linear.values()) {
+      tensors.add(uniform(HfTensorNames.weight(b, linear), b, block.matrices().get(linear)));
+      if (weights.bias(linear) != null) {
+        tensors.add(vector(HfTensorNames.bias(b, linear), b, weights.bias(linear), backend));
+      }
+    }
+    return tensors;
+  }
+
+  /** A 1×n tensor stored with the one-dimensional shape Hugging Face gives norms and biases. */
+  private static ArtifactTensor vector(String name, int block, Tensor tensor, Backend backend) {
+    return new ArtifactTensor(name, block, new int[] {tensor.cols()},
+        new FloatPayload(backend.download(tensor)));
   }
 }

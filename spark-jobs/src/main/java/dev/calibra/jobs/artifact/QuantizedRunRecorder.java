@@ -6,6 +6,7 @@ import dev.calibra.calibration.QuantizedBlock;
 import dev.calibra.calibration.uniform.QuantizationScheme;
 import dev.calibra.calibration.uniform.UniformQuantizer;
 import dev.calibra.model.llama.LlamaConfig;
+import dev.calibra.model.backend.Backend;
 import dev.calibra.model.llama.Linear;
 import dev.calibra.storage.FileLocation;
 import dev.calibra.storage.artifact.ArtifactMerger;
@@ -49,11 +50,13 @@ public final class QuantizedRunRecorder implements AutoCloseable {
   private final ArtifactMetadata metadata;
   private final Path partsDirectory;
   private final ArtifactWriter blocks;
+  private final Backend backend;
   private int nextBlock;
 
   private QuantizedRunRecorder(ModelDirectory model, QuantizationScheme scheme,
       boolean quantizeLmHead, FileLocation target, boolean overwrite, ArtifactMetadata metadata,
-      Path partsDirectory, ArtifactWriter blocks) {
+      Path partsDirectory, ArtifactWriter blocks, Backend backend) {
+    this.backend = backend;
     this.model = model;
     this.scheme = scheme;
     this.quantizeLmHead = quantizeLmHead;
@@ -68,11 +71,14 @@ public final class QuantizedRunRecorder implements AutoCloseable {
    * Prepares to record a run; fails at once, before any work, when the artifact exists and
    * {@code overwrite} is false.
    *
+   * @param recipeDetails recipe entries beyond the scheme's (activation bits, a calibration
+   *     recipe), merged into the artifact's recipe; may be empty
    * @param output the artifact: a local path, file:// or hdfs:// URI
+   * @param backend the backend the run's blocks live on
    */
   public static QuantizedRunRecorder start(ModelDirectory model, String method,
-      QuantizationScheme scheme, boolean quantizeLmHead, String output, boolean overwrite)
-      throws IOException {
+      QuantizationScheme scheme, boolean quantizeLmHead, ObjectNode recipeDetails, String output,
+      boolean overwrite, Backend backend) throws IOException {
     FileLocation target = FileLocation.of(output, new Configuration());
     if (!overwrite && target.exists()) {
       throw new FileAlreadyExistsException("artifact " + target + " already exists; choose another "
@@ -80,8 +86,10 @@ public final class QuantizedRunRecorder implements AutoCloseable {
     }
     ObjectNode config = (ObjectNode) JSON.readTree(model.location().child(ModelDirectory.CONFIG_FILE)
         .readAllBytes(16L << 20));
+    ObjectNode recipe = recipe(method, scheme, quantizeLmHead);
+    recipe.setAll(recipeDetails);
     ArtifactMetadata metadata = new ArtifactMetadata(config,
-        TokenizerReference.describe(model.location()), recipe(method, scheme, quantizeLmHead),
+        TokenizerReference.describe(model.location()), recipe,
         ArtifactMetadata.emptyObject(), provenance("calibra quantize"), Optional.empty());
     Path parts = Files.createTempDirectory("calibra-parts-");
     try {
@@ -89,21 +97,24 @@ public final class QuantizedRunRecorder implements AutoCloseable {
       ArtifactWriter blocks = ArtifactWriter.create(local(parts.resolve("blocks.arrow")),
           metadata.asPart(PartRange.blocks(0, last)), false);
       return new QuantizedRunRecorder(model, scheme, quantizeLmHead, target, overwrite, metadata,
-          parts, blocks);
+          parts, blocks, backend);
     } catch (IOException | RuntimeException e) {
       deleteRecursively(parts);
       throw e;
     }
   }
 
-  /** Appends a quantized block: its norms and biases float, its linear layers uniform. */
+  /**
+   * Appends a quantized block: its norms and biases float, its linear layers uniform. Norms and
+   * biases come from the block as the run used them, since pre-processing may have rescaled them.
+   */
   public void accept(QuantizedBlock block) {
     if (block.index() != nextBlock) {
       throw new IllegalStateException("block " + block.index() + " arrived, expected block "
           + nextBlock + ": blocks are recorded in order");
     }
     try {
-      for (ArtifactTensor tensor : ArtifactTensors.block(block, model.checkpoint(), model.config())) {
+      for (ArtifactTensor tensor : ArtifactTensors.block(block, backend)) {
         blocks.write(tensor);
       }
       nextBlock++;

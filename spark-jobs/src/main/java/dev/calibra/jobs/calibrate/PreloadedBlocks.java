@@ -65,7 +65,7 @@ final class PreloadedBlocks implements LlamaWeightSource {
   }
 
   @Override
-  public LinearInputQuantizer linearInputs() {
-    return source.linearInputs();
+  public LinearInputQuantizer linearInputs(Backend target) {
+    return source.linearInputs(target);
   }
 }

@@ -113,7 +113,7 @@ public final class ShardTask {
           opened.description(), progress.results, layerErrors(outcome.finished()), loadSeconds,
           waitSeconds, seconds(start));
       JsonFiles.write(work.shardReport(shard.index()), report);
-      writePart(work.shardPart(shard.index()), outcome.finished(), model);
+      writePart(work.shardPart(shard.index()), outcome.finished(), model, backend);
       LOG.info("shard {}: done in {} s", shard.index(), String.format(Locale.ROOT, "%.1f", report.seconds()));
       return report;
     }
@@ -143,14 +143,17 @@ public final class ShardTask {
     }
   }
 
-  private void writePart(FileLocation target, List<QuantizedBlock> blocks, ModelDirectory model)
-      throws IOException {
+  /**
+   * The shard's blocks as a part file. Norms and biases come from the blocks as calibrated, not
+   * from the checkpoint: pre-processing may have folded channel scales into them.
+   */
+  private void writePart(FileLocation target, List<QuantizedBlock> blocks, ModelDirectory model,
+      Backend backend) throws IOException {
     ArtifactMetadata metadata = JobArtifact.metadata(model, spec).asPart(PartRange.blocks(
         blocks.get(0).index(), blocks.get(blocks.size() - 1).index()));
     try (ArtifactWriter writer = ArtifactWriter.create(target, metadata, true)) {
       for (QuantizedBlock block : blocks) {
-        for (ArtifactTensor tensor : ArtifactTensors.block(block, model.checkpoint(),
-            model.config())) {
+        for (ArtifactTensor tensor : ArtifactTensors.block(block, backend)) {
           writer.write(tensor);
         }
       }

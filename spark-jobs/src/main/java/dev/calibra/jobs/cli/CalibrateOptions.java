@@ -4,6 +4,8 @@ import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.uniform.QuantizationScheme;
 import dev.calibra.jobs.calibrate.TaskBackends;
 import dev.calibra.partitioning.Schedule;
+import dev.calibra.storage.hf.ModelDirectory;
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -14,11 +16,8 @@ import java.util.Map;
  * Defaults give the README's first command: dict-llama-15M, CBQ w4 g128 on 32 samples of its
  * calibration text, evaluated on its held-out text.
  *
- * @param calibrationText calibration text cut into samples of seqLen tokens, or null
- * @param calibrationTokens pre-tokenized calibration sequences (FILE[#SPLIT]), or null
- * @param samples calibration samples (the first ones of the text or file)
- * @param seqLen tokens per sample; 0: 512 or the model's context if shorter (text), the
- *     sequences' own length (token files)
+ * @param calibration where the calibration samples come from, and the recipe options given
+ *     (the options of {@code calibra quantize --method cbq})
  * @param recipe the CBQ recipe: the engine's defaults for the scheme with the options given
  * @param slots task slots the plan spreads shards over; 0: Spark's default parallelism
  * @param gpuMemoryBytes memory of each GPU, for the plan of a GPU cluster
@@ -26,10 +25,7 @@ import java.util.Map;
  */
 public record CalibrateOptions(
     String model,
-    String calibrationText,
-    String calibrationTokens,
-    int samples,
-    int seqLen,
+    CbqOptions calibration,
     EvaluationSettings evaluation,
     CbqRecipe recipe,
     Schedule schedule,
@@ -51,15 +47,6 @@ public record CalibrateOptions(
   static {
     HELP.put("--model", new String[] {"DIR", "model directory: config.json, *.safetensors, tokenizer; "
         + "a local path, file:// or hdfs:// URI [default: " + QuantizeOptions.DEFAULT_MODEL + "]"});
-    HELP.put("--calibration-text", new String[] {"FILE", "calibration text, split on blank lines with "
-        + "BOS before each paragraph and cut into samples [default: calibration.txt in the model "
-        + "directory]"});
-    HELP.put("--calibration-tokens", new String[] {"FILE[#SPLIT]", "pre-tokenized calibration "
-        + "sequences (JSONL, Parquet, or JSON with named splits); replaces --calibration-text"});
-    HELP.put("--samples", new String[] {"N", "calibration samples [default: " + DEFAULT_SAMPLES
-        + ", fewer than CBQ's usual 128 to keep the job a few minutes long on two cores]"});
-    HELP.put("--seq-len", new String[] {"N", "tokens per sample [default: 512 or the model's context "
-        + "if shorter; token files: their sequences' length]"});
     HELP.put("--eval-text", new String[] {"FILE", "evaluation text [default: heldout.txt in the model "
         + "directory]"});
     HELP.put("--text-layout", new String[] {"paragraphs|whole", "layout of the evaluation text "
@@ -72,13 +59,10 @@ public record CalibrateOptions(
         + "[default: 40]"});
     HELP.put("--bits", new String[] {"N", "bits per weight, 2 to 8 [default: 4]"});
     HELP.put("--group", new String[] {"N", "group size or per-channel [default: 128]"});
-    HELP.put("--epochs", new String[] {"N", "passes over the samples per window [default: the CBQ "
-        + "recipe's]"});
-    HELP.put("--batch-size", new String[] {"N", "samples per optimisation step [default: the recipe's]"});
-    HELP.put("--window", new String[] {"W,O", "blocks per window and overlap [default: the recipe's]"});
-    HELP.put("--lora-rank", new String[] {"R", "rank of LoRA-Rounding, 0 rounds to nearest [default: "
-        + "the recipe's]"});
-    HELP.put("--seed", new String[] {"S", "seed of every random choice [default: the recipe's]"});
+    HELP.putAll(CbqOptions.HELP);
+    HELP.put("--calib-samples", new String[] {"N", "calibration samples [default: "
+        + DEFAULT_SAMPLES + ", a quarter of CBQ's usual " + CbqOptions.DEFAULT_SAMPLES + ", which "
+        + "keeps the job a few minutes long on two cores]"});
     HELP.put("--schedule", new String[] {"sequential|parallel", "sequential: each shard starts from "
         + "the previous one's quantized outputs, exactly as one machine would; parallel: all "
         + "shards at once, each from the float activations with a warm-up [default: sequential]"});
@@ -122,24 +106,21 @@ public record CalibrateOptions(
     if (values.containsKey("--eval-text") && values.containsKey("--eval-tokens")) {
       throw new IllegalArgumentException("give either --eval-text or --eval-tokens, not both");
     }
-    if (values.containsKey("--calibration-text") && values.containsKey("--calibration-tokens")) {
-      throw new IllegalArgumentException(
-          "give either --calibration-text or --calibration-tokens, not both");
-    }
+    values.putIfAbsent("--calib-samples", Integer.toString(DEFAULT_SAMPLES));
+    CbqOptions calibration = CbqOptions.parse(values, "cbq");
     String output = values.getOrDefault("--output", DEFAULT_OUTPUT);
     String stem = output.endsWith(".arrow") ? output.substring(0, output.length() - 6) : output;
     return new CalibrateOptions(
         values.getOrDefault("--model", QuantizeOptions.DEFAULT_MODEL),
-        values.get("--calibration-text"),
-        values.get("--calibration-tokens"),
-        QuantizeOptions.intOption(values, "--samples", DEFAULT_SAMPLES, 1),
-        QuantizeOptions.intOption(values, "--seq-len", 0, 2),
+        calibration,
         new EvaluationSettings(values.get("--eval-text"),
             QuantizeOptions.parseLayout(values.getOrDefault("--text-layout", "paragraphs")),
             values.get("--eval-tokens"),
             QuantizeOptions.intOption(values, "--context", 0, 0),
             QuantizeOptions.intOption(values, "--windows", 40, 0)),
-        recipe(values),
+        calibration.recipe(new QuantizationScheme(
+            QuantizeOptions.intOption(values, "--bits", 4, 1),
+            QuantizationScheme.parseGroupSize(values.getOrDefault("--group", "128")))),
         schedule(values.getOrDefault("--schedule", "sequential")),
         TaskBackends.Choice.parse(values.getOrDefault("--backend", "auto")),
         QuantizeOptions.intOption(values, "--slots", 0, 1),
@@ -151,38 +132,9 @@ public record CalibrateOptions(
         values.getOrDefault("--master", DEFAULT_MASTER));
   }
 
-  /** The engine's defaults for the scheme, changed only where an option says so. */
-  private static CbqRecipe recipe(Map<String, String> values) {
-    int bits = QuantizeOptions.intOption(values, "--bits", 4, 1);
-    int group = QuantizationScheme.parseGroupSize(values.getOrDefault("--group", "128"));
-    CbqRecipe.Builder builder = CbqRecipe.defaults(new QuantizationScheme(bits, group)).toBuilder();
-    if (values.containsKey("--epochs")) {
-      builder.epochs(QuantizeOptions.intOption(values, "--epochs", 0, 0));
-    }
-    if (values.containsKey("--batch-size")) {
-      builder.batchSize(QuantizeOptions.intOption(values, "--batch-size", 0, 1));
-    }
-    if (values.containsKey("--lora-rank")) {
-      builder.loraRank(QuantizeOptions.intOption(values, "--lora-rank", 0, 0));
-    }
-    if (values.containsKey("--seed")) {
-      try {
-        builder.seed(Long.parseLong(values.get("--seed").trim()));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("--seed must be an integer, got '" + values.get("--seed")
-            + "'");
-      }
-    }
-    if (values.containsKey("--window")) {
-      String[] parts = values.get("--window").split(",");
-      try {
-        builder.window(Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()));
-      } catch (RuntimeException e) {
-        throw new IllegalArgumentException("--window must be W,O (blocks per window, overlap), got '"
-            + values.get("--window") + "'");
-      }
-    }
-    return builder.build();
+  /** The calibration samples these options name, tokenized with the model's tokenizer. */
+  public CalibrationData calibrationData(ModelDirectory model) throws IOException {
+    return CalibrationData.load(calibration, model);
   }
 
   private static Schedule schedule(String text) {

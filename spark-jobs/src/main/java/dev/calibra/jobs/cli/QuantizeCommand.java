@@ -1,7 +1,13 @@
 package dev.calibra.jobs.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.calibra.calibration.QuantizedBlock;
 import dev.calibra.calibration.QuantizedWeightSource;
+import dev.calibra.calibration.cbq.CalibrationListener;
+import dev.calibra.calibration.cbq.CbqCalibrator;
+import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.rtn.RoundToNearest;
 import dev.calibra.calibration.uniform.QuantizationScheme;
 import dev.calibra.jobs.artifact.QuantizedRunRecorder;
@@ -14,6 +20,7 @@ import dev.calibra.model.eval.PerplexityEvaluator;
 import dev.calibra.model.llama.LayerwiseRunner;
 import dev.calibra.model.llama.LlamaConfig;
 import dev.calibra.model.llama.LlamaWeightSource;
+import dev.calibra.storage.artifact.ArtifactWeightSource;
 import dev.calibra.storage.hf.ModelDirectory;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -26,8 +33,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 
-/** load → quantize → evaluate, once per requested scheme; prints progress and a final table. */
+/**
+ * load → quantize (round-to-nearest, or CBQ calibration on the calibration samples) → evaluate,
+ * once per requested scheme; prints progress and a final table.
+ */
 final class QuantizeCommand {
 
   private final QuantizeOptions options;
@@ -78,8 +89,14 @@ final class QuantizeCommand {
       report.floatResult(ppl.value(), seconds);
       floatPerplexity = ppl.value();
     }
+    CalibrationData calibration = null;
+    if (options.cbq() != null) {
+      calibration = CalibrationData.load(options.cbq(), model);
+      out.printf(Locale.ROOT, "calibration: %s%n", calibration.description());
+      report.put("calibration", calibration.description());
+    }
     for (QuantizationScheme scheme : options.schemes()) {
-      report.add(quantizeAndEvaluate(backend, model, data, scheme));
+      report.add(quantizeAndEvaluate(backend, model, data, calibration, scheme));
     }
     out.println();
     out.print(report.table());
@@ -89,22 +106,33 @@ final class QuantizeCommand {
   }
 
   private QuantizeReport.Row quantizeAndEvaluate(Backend backend, ModelDirectory model,
-      EvaluationData data, QuantizationScheme scheme) throws IOException {
+      EvaluationData data, CalibrationData calibration, QuantizationScheme scheme)
+      throws IOException {
     PeakHeap.reset();
     long start = System.nanoTime();
-    String label = options.method() + " " + scheme.label();
+    CbqRecipe recipe = options.cbq() == null ? null : options.cbq().recipe(scheme);
+    String label = options.method() + " " + (recipe == null ? scheme.label() : recipe.label());
     List<Map<String, Object>> layers = new ArrayList<>();
     try (QuantizedRunRecorder recorder = options.output() == null ? null
         : QuantizedRunRecorder.start(model, options.method(), scheme, options.quantizeLmHead(),
-            options.output(), options.overwrite())) {
-      QuantizedWeightSource quantized = new QuantizedWeightSource(model.weights(),
-          new RoundToNearest(scheme), options.quantizeLmHead() ? new RoundToNearest(scheme) : null,
-          block -> {
-            layers.addAll(layerErrors(block));
-            if (recorder != null) {
-              recorder.accept(block);
-            }
-          });
+            recipeDetails(recipe), options.output(), options.overwrite(), backend)) {
+      Consumer<QuantizedBlock> onBlock = block -> {
+        layers.addAll(layerErrors(block));
+        if (recorder != null) {
+          recorder.accept(block);
+        }
+      };
+      LlamaWeightSource quantized;
+      double calibrationSeconds = 0;
+      if (recipe == null) {
+        quantized = new QuantizedWeightSource(model.weights(), new RoundToNearest(scheme),
+            options.quantizeLmHead() ? new RoundToNearest(scheme) : null, onBlock);
+      } else {
+        quantized = new CbqCalibrator(backend, recipe, progress(label, onBlock))
+            .calibrate(model.weights(), calibration.samples());
+        calibrationSeconds = (System.nanoTime() - start) / 1e9;
+        out.printf(Locale.ROOT, "%s calibrated in %.1f s%n", label, calibrationSeconds);
+      }
       Perplexity ppl = evaluate(backend, quantized, data, label, layers);
       double seconds = (System.nanoTime() - start) / 1e9;
       out.printf(Locale.ROOT, "%s perplexity %.4f (%.1f s)%n", label, ppl.value(), seconds);
@@ -113,8 +141,36 @@ final class QuantizeCommand {
             data.description(), data.windows().size(), data.contextLength(), layers)));
       }
       return new QuantizeReport.Row(options.method(), scheme.bits(), scheme.groupLabel(),
-          ppl.value(), ppl.predictions(), seconds, PeakHeap.bytes(), layers);
+          recipe == null ? 0 : recipe.activationBits(), ppl.value(), ppl.predictions(),
+          calibrationSeconds, seconds, PeakHeap.bytes(), layers);
     }
+  }
+
+  /** Prints a line per calibration window and hands each finished block on. */
+  private CalibrationListener progress(String label, Consumer<QuantizedBlock> onBlock) {
+    return new CalibrationListener() {
+      @Override
+      public void windowDone(WindowReport r) {
+        out.printf(Locale.ROOT, "[%s] window %d/%d (blocks %d–%d): reconstruction error %.4g → "
+            + "%.4g in %.1f s%n", label, r.index() + 1, r.windows(), r.firstBlock(),
+            r.lastBlock(), r.losses().start(), r.losses().end(), r.seconds());
+      }
+
+      @Override
+      public void blockDone(QuantizedBlock block) {
+        onBlock.accept(block);
+      }
+    };
+  }
+
+  /** What the artifact's recipe records beyond the scheme: activation bits, the CBQ recipe. */
+  private static ObjectNode recipeDetails(CbqRecipe recipe) {
+    ObjectNode details = JsonNodeFactory.instance.objectNode();
+    if (recipe != null) {
+      details.put(ArtifactWeightSource.ACTIVATION_BITS, recipe.activationBits());
+      details.set("cbq", new ObjectMapper().valueToTree(recipe));
+    }
+    return details;
   }
 
   private Perplexity evaluate(Backend backend, LlamaWeightSource weights, EvaluationData data,

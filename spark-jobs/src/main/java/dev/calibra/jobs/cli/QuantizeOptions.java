@@ -9,7 +9,8 @@ import java.util.Map;
 
 /**
  * The options of {@code calibra quantize}, parsed and checked. Defaults give the README's first
- * command: RTN W4 g128 of the dict-llama-15M model, evaluated on its held-out text.
+ * command: RTN W4 g128 of the dict-llama-15M model, evaluated on its held-out text; the CBQ
+ * options live in {@link CbqOptions}.
  */
 public record QuantizeOptions(
     String model,
@@ -27,7 +28,8 @@ public record QuantizeOptions(
     String report,
     boolean skipFloat,
     String output,
-    boolean overwrite) {
+    boolean overwrite,
+    CbqOptions cbq) {
 
   /** How a text file becomes one token stream (see shared/README.md for both protocols). */
   public enum TextLayout {
@@ -55,7 +57,8 @@ public record QuantizeOptions(
         + "max_position_embeddings]"});
     HELP.put("--windows", new String[] {"N", "evaluation windows cut from the text, 0 for all "
         + "[default: 40]"});
-    HELP.put("--method", new String[] {"rtn", "quantization method [default: rtn]"});
+    HELP.put("--method", new String[] {"rtn|cbq", "rtn: round to nearest; cbq: cross-block "
+        + "reconstruction calibrated on --calib-text (see the cbq options below) [default: rtn]"});
     HELP.put("--bits", new String[] {"LIST", "comma-separated bits per weight, 2 to 8 [default: 4]"});
     HELP.put("--group", new String[] {"LIST", "comma-separated group sizes or per-channel; every bits × "
         + "group pair is run [default: 128]"});
@@ -71,6 +74,7 @@ public record QuantizeOptions(
     HELP.put("--output", new String[] {"ARTIFACT", "also write the quantized model as an Arrow artifact "
         + "(a local path, file:// or hdfs:// URI; needs exactly one bits × group scheme)"});
     HELP.put("--overwrite", new String[] {"", "replace an existing --output artifact"});
+    HELP.putAll(CbqOptions.HELP);
     HELP.put("--help", new String[] {"", "print this help and exit"});
   }
 
@@ -139,8 +143,13 @@ public record QuantizeOptions(
   public static QuantizeOptions parse(String[] args) {
     Map<String, String> values = values(args, HELP);
     String method = values.getOrDefault("--method", "rtn").toLowerCase(Locale.ROOT);
-    if (!method.equals("rtn")) {
-      throw new IllegalArgumentException("--method '" + method + "' is not available (available: rtn)");
+    if (!method.equals("rtn") && !method.equals("cbq")) {
+      throw new IllegalArgumentException("--method '" + method
+          + "' is not available (available: rtn, cbq)");
+    }
+    if (method.equals("cbq") && values.containsKey("--quantize-lm-head")) {
+      throw new IllegalArgumentException("--quantize-lm-head is available with --method rtn only: "
+          + "CBQ calibrates the blocks and keeps the output projection float");
     }
     String backend = values.getOrDefault("--backend", "cpu").toLowerCase(Locale.ROOT);
     if (!backend.equals("cpu")) {
@@ -165,7 +174,8 @@ public record QuantizeOptions(
         values.getOrDefault("--report", "calibra-report.json"),
         values.containsKey("--skip-float"),
         output(values),
-        values.containsKey("--overwrite"));
+        values.containsKey("--overwrite"),
+        CbqOptions.parse(values, method));
   }
 
   /** The --output artifact, which holds one scheme: a run of several would need several files. */

@@ -15,8 +15,9 @@ import java.util.Map;
 final class QuantizeReport {
 
   /** One quantized variant of the model and what it scored. */
-  record Row(String method, int bits, String group, double perplexity, long predictions,
-      double seconds, long peakHeapBytes, List<Map<String, Object>> layers) {}
+  record Row(String method, int bits, String group, int activationBits, double perplexity,
+      long predictions, double calibrationSeconds, double seconds, long peakHeapBytes,
+      List<Map<String, Object>> layers) {}
 
   private final Map<String, Object> header = new LinkedHashMap<>();
   private Double floatPerplexity;
@@ -38,19 +39,22 @@ final class QuantizeReport {
 
   String table() {
     StringBuilder out = new StringBuilder();
-    String format = "%-7s %5s %-12s %12s %14s %8s %9s %10s%n";
+    String format = "%-7s %5s %-12s %12s %14s %8s %9s %9s %10s%n";
     out.append(String.format(Locale.ROOT, format, "method", "bits", "group", "FP PPL", "quantized PPL",
-        "Δ PPL", "time s", "peak MiB"));
+        "Δ PPL", "calib s", "time s", "peak MiB"));
     String fp = floatPerplexity == null ? "-" : String.format(Locale.ROOT, "%.3f", floatPerplexity);
     if (floatPerplexity != null) {
-      out.append(String.format(Locale.ROOT, format, "float", "32", "-", fp, fp, "-",
+      out.append(String.format(Locale.ROOT, format, "float", "32", "-", fp, fp, "-", "-",
           String.format(Locale.ROOT, "%.1f", floatSeconds), "-"));
     }
     for (Row r : rows) {
       String delta = floatPerplexity == null ? "-"
           : String.format(Locale.ROOT, "%+.2f%%", 100 * (r.perplexity() / floatPerplexity - 1));
-      out.append(String.format(Locale.ROOT, format, r.method(), r.bits(), r.group(), fp,
+      String bits = r.activationBits() == 0 ? Integer.toString(r.bits())
+          : "w" + r.bits() + "a" + r.activationBits();
+      out.append(String.format(Locale.ROOT, format, r.method(), bits, r.group(), fp,
           String.format(Locale.ROOT, "%.3f", r.perplexity()), delta,
+          String.format(Locale.ROOT, "%.1f", r.calibrationSeconds()),
           String.format(Locale.ROOT, "%.1f", r.seconds()),
           String.format(Locale.ROOT, "%.0f", r.peakHeapBytes() / 1048576.0)));
     }
@@ -68,8 +72,10 @@ final class QuantizeReport {
       entry.put("method", r.method());
       entry.put("bits", r.bits());
       entry.put("group", r.group());
+      entry.put("activation_bits", r.activationBits());
       entry.put("perplexity", r.perplexity());
       entry.put("predictions", r.predictions());
+      entry.put("calibration_seconds", r.calibrationSeconds());
       entry.put("seconds", r.seconds());
       entry.put("peak_heap_bytes", r.peakHeapBytes());
       entry.put("layers", r.layers());

@@ -9,6 +9,7 @@ import dev.calibra.jobs.calibrate.JobSpec;
 import dev.calibra.jobs.calibrate.PackTask;
 import dev.calibra.jobs.calibrate.ShardReport;
 import dev.calibra.jobs.cli.CalibrateOptions;
+import dev.calibra.jobs.cli.CalibrationData;
 import dev.calibra.jobs.cli.EvaluationData;
 import dev.calibra.jobs.workdir.JsonFiles;
 import dev.calibra.jobs.workdir.TokenFile;
@@ -103,7 +104,8 @@ public final class CalibrationJob {
       LlamaConfig config = model.config();
       LOG.info("model {}: {} blocks, hidden {}; work directory {}; artifact {}", model.location(),
           config.numLayers(), config.hiddenSize(), work, output);
-      CalibrationSamples samples = CalibrationSamples.load(options, model);
+      CalibrationData data = options.calibrationData(model);
+      List<int[]> samples = data.samples();
       EvaluationData evaluation = EvaluationData.load(options.evaluation(), config.maxPositions(),
           model.location(), model::tokenizer);
       String recipeJson = JobSpec.recipeToJson(options.recipe());
@@ -111,19 +113,19 @@ public final class CalibrationJob {
           samples, recipeJson, options.schedule()));
       requireOutputFree(work, output);
       if (!work.calibrationSamples().exists()) {
-        TokenFile.write(work.calibrationSamples(), samples.samples());
+        TokenFile.write(work.calibrationSamples(), samples);
       }
       TokenFile.write(work.evaluationWindows(), evaluation.windows());
       CalibrationPlan plan = PlanMaker.planFor(work, config, options.recipe(), samples,
           options.schedule(), slots);
-      LOG.info("calibration: {}; evaluation: {}; {}", samples.source(), evaluation.description(),
+      LOG.info("calibration: {}; evaluation: {}; {}", data.description(), evaluation.description(),
           resumed ? "resuming the work directory's job" : "a new job");
       LOG.info("\n" + plan.describe());
       JobSpec spec = new JobSpec(model.location().toString(), work.root().toString(),
           output.toString(), recipeJson, JobArtifact.recipe(options.recipe(), options.schedule(),
-              plan.shards(), samples.samples().size(), samples.seqLen(), samples.checksum())
+              plan.shards(), samples.size(), samples.get(0).length, JobIdentity.checksum(samples))
               .toString(), options.schedule(), options.backend());
-      summary.inputs(model.location().toString(), config, samples, evaluation, plan, resumed);
+      summary.inputs(model.location().toString(), config, data, evaluation, plan, resumed);
       return new Prepared(spec, plan, evaluation.windows().size());
     }
   }

@@ -6,9 +6,12 @@ import dev.calibra.jobs.workdir.JsonFiles;
 import dev.calibra.jobs.workdir.WorkDirectory;
 import dev.calibra.partitioning.Schedule;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.zip.CRC32C;
 
 /**
  * What makes two runs the same job: the model, the calibration data (by checksum), the recipe
@@ -19,14 +22,14 @@ final class JobIdentity {
 
   private JobIdentity() {}
 
-  static ObjectNode of(String model, CalibrationSamples samples, String recipeJson,
-      Schedule schedule) throws IOException {
+  static ObjectNode of(String model, List<int[]> samples, String recipeJson, Schedule schedule)
+      throws IOException {
     ObjectNode identity = JsonFiles.JSON.createObjectNode();
     identity.put("model", model);
     ObjectNode data = identity.putObject("calibration");
-    data.put("samples", samples.samples().size());
-    data.put("seq_len", samples.seqLen());
-    data.put("crc32c", samples.checksum());
+    data.put("samples", samples.size());
+    data.put("seq_len", samples.get(0).length);
+    data.put("crc32c", checksum(samples));
     identity.set("recipe", JsonFiles.JSON.readTree(recipeJson));
     identity.put("schedule", schedule.name().toLowerCase(java.util.Locale.ROOT));
     return identity;
@@ -52,6 +55,17 @@ final class JobIdentity {
           + "--work-dir, or delete it to start over");
     }
     return true;
+  }
+
+  /** CRC32C of every id in order, little-endian int32s: what identifies the calibration data. */
+  static long checksum(List<int[]> samples) {
+    CRC32C crc = new CRC32C();
+    for (int[] sample : samples) {
+      ByteBuffer bytes = ByteBuffer.allocate(4 * sample.length).order(ByteOrder.LITTLE_ENDIAN);
+      bytes.asIntBuffer().put(sample);
+      crc.update(bytes);
+    }
+    return crc.getValue();
   }
 
   private static List<String> differences(JsonNode recorded, JsonNode identity) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.calibra.jobs.calibrate.ShardReport;
 import dev.calibra.jobs.cli.CalibrateOptions;
+import dev.calibra.jobs.cli.CalibrationData;
 import dev.calibra.jobs.cli.EvaluationData;
 import dev.calibra.jobs.workdir.JsonFiles;
 import dev.calibra.model.eval.Perplexity;
@@ -46,7 +47,7 @@ public final class JobSummary {
     json.set("recipe", JsonFiles.JSON.valueToTree(options.recipe()));
   }
 
-  void inputs(String model, LlamaConfig config, CalibrationSamples samples,
+  void inputs(String model, LlamaConfig config, CalibrationData samples,
       EvaluationData evaluation, CalibrationPlan plan, boolean resumed) {
     ObjectNode modelFacts = json.putObject("model");
     modelFacts.put("path", model);
@@ -54,9 +55,9 @@ public final class JobSummary {
     modelFacts.put("blocks", config.numLayers());
     modelFacts.put("hidden_size", config.hiddenSize());
     ObjectNode calibration = json.putObject("calibration");
-    calibration.put("source", samples.source());
+    calibration.put("source", samples.description());
     calibration.put("samples", samples.samples().size());
-    calibration.put("seq_len", samples.seqLen());
+    calibration.put("seq_len", samples.samples().get(0).length);
     ObjectNode eval = json.putObject("evaluation");
     eval.put("source", evaluation.description());
     eval.put("windows", evaluation.windows().size());

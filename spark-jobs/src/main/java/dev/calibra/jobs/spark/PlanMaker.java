@@ -26,12 +26,12 @@ final class PlanMaker {
 
   /** The plan in the work directory, or a new one for these slots, which is then kept there. */
   static CalibrationPlan planFor(WorkDirectory work, LlamaConfig config, CbqRecipe recipe,
-      CalibrationSamples samples, Schedule schedule, List<ExecutorSpec> slots) throws IOException {
+      List<int[]> samples, Schedule schedule, List<ExecutorSpec> slots) throws IOException {
     if (work.planFile().exists()) {
       return JsonFiles.read(work.planFile(), CalibrationPlan.class);
     }
     CalibrationPlan plan = CalibrationPlan.create(ModelShape.of(config),
-        shape(recipe, samples.samples().size(), samples.seqLen()), schedule, slots);
+        shape(recipe, samples.size(), samples.get(0).length), schedule, slots);
     JsonFiles.write(work.planFile(), plan);
     return plan;
   }

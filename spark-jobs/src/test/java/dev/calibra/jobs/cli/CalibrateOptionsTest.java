@@ -18,8 +18,8 @@ class CalibrateOptionsTest {
     CalibrateOptions options = CalibrateOptions.parse(new String[0]);
 
     assertEquals(QuantizeOptions.DEFAULT_MODEL, options.model());
-    assertNull(options.calibrationText(), "calibration.txt of the model directory");
-    assertEquals(CalibrateOptions.DEFAULT_SAMPLES, options.samples());
+    assertNull(options.calibration().calibText(), "calibration.txt of the model directory");
+    assertEquals(CalibrateOptions.DEFAULT_SAMPLES, options.calibration().samples());
     assertEquals(CbqRecipe.defaults(new QuantizationScheme(4, 128)), options.recipe());
     assertEquals(Schedule.SEQUENTIAL, options.schedule());
     assertEquals(TaskBackends.Choice.AUTO, options.backend());
@@ -32,14 +32,15 @@ class CalibrateOptionsTest {
   @Test
   void recipeOptionsChangeOnlyWhatTheyName() {
     CalibrateOptions options = CalibrateOptions.parse(new String[] {"--bits", "3", "--group",
-        "per-channel", "--epochs", "1", "--batch-size=2", "--window", "3,1", "--lora-rank", "0",
-        "--seed", "7", "--schedule", "parallel", "--backend", "cpu", "--output",
-        "hdfs://nn/jobs/a.arrow"});
+        "per-channel", "--epochs", "1", "--batch-size=2", "--window", "3", "--overlap", "1",
+        "--lora-rank", "0", "--seed", "7", "--calib-samples", "64", "--schedule", "parallel",
+        "--backend", "cpu", "--output", "hdfs://nn/jobs/a.arrow"});
 
     CbqRecipe expected = CbqRecipe.defaults(new QuantizationScheme(3,
         QuantizationScheme.PER_CHANNEL)).toBuilder().epochs(1).batchSize(2).window(3, 1)
         .loraRank(0).seed(7).build();
     assertEquals(expected, options.recipe());
+    assertEquals(64, options.calibration().samples());
     assertEquals(Schedule.PARALLEL, options.schedule());
     assertEquals(TaskBackends.Choice.CPU, options.backend());
     assertEquals("hdfs://nn/jobs/a.work", options.workDirectory());
@@ -49,8 +50,7 @@ class CalibrateOptionsTest {
   void badValuesAreNamed() {
     assertMessage("--schedule must be sequential or parallel", "--schedule", "eager");
     assertMessage("backend must be auto, cpu or cuda", "--backend", "tpu");
-    assertMessage("--window must be W,O", "--window", "2");
-    assertMessage("not both", "--calibration-text", "a.txt", "--calibration-tokens", "b.jsonl");
+    assertMessage("not both", "--calib-text", "a.txt", "--calib-tokens", "b.jsonl");
     assertMessage("--gpu-memory must be a positive size", "--gpu-memory", "lots");
     assertMessage("unknown option", "--shards", "2");
   }

@@ -2,10 +2,12 @@ package dev.calibra.storage.artifact;
 
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.Tensor;
+import dev.calibra.model.llama.ActivationFakeQuantizer;
 import dev.calibra.model.llama.BlockWeights;
 import dev.calibra.model.llama.LlamaConfig;
 import dev.calibra.model.llama.LlamaWeightSource;
 import dev.calibra.model.llama.Linear;
+import dev.calibra.model.llama.LinearInputQuantizer;
 import dev.calibra.storage.FileContentException;
 import dev.calibra.storage.FileLocation;
 import dev.calibra.storage.hf.HfTensorNames;
@@ -23,6 +25,9 @@ import java.util.Map;
  * (from the reader's index, which has also verified every checksum).
  */
 public final class ArtifactWeightSource implements LlamaWeightSource, AutoCloseable {
+
+  /** Recipe key: bits of per-token activation quantization (absent or 0: float). */
+  public static final String ACTIVATION_BITS = "activation_bits";
 
   private final ArtifactReader reader;
   private final LlamaConfig config;
@@ -93,6 +98,14 @@ public final class ArtifactWeightSource implements LlamaWeightSource, AutoClosea
   public Tensor lmHead(Backend backend) {
     return upload(reader.contains(HfTensorNames.LM_HEAD) ? HfTensorNames.LM_HEAD
         : HfTensorNames.EMBEDDING, backend);
+  }
+
+  /** Per-token activation quantization when the recipe asks for it (W4A8 and the like). */
+  @Override
+  public LinearInputQuantizer linearInputs(Backend backend) {
+    int bits = reader.metadata().recipe().path(ACTIVATION_BITS).asInt(0);
+    return bits == 0 ? LinearInputQuantizer.NONE
+        : ActivationFakeQuantizer.forEvaluation(backend, bits);
   }
 
   private boolean hasBias(Linear linear) {

@@ -1,9 +1,7 @@
-package dev.calibra.calibration;
+package dev.calibra.model.llama;
 
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.Tensor;
-import dev.calibra.model.llama.Linear;
-import dev.calibra.model.llama.LinearInputQuantizer;
 
 /**
  * Per-token dynamic fake quantization of every linear layer's input (the "A8" of W4A8). During

@@ -1,0 +1,144 @@
+package dev.calibra.jobs.cli;
+
+import dev.calibra.calibration.cbq.CbqRecipe;
+import dev.calibra.calibration.uniform.QuantizationScheme;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The options of {@code calibra quantize --method cbq}: where the calibration samples come from,
+ * and the recipe settings a user may change (every other one keeps its documented default, see
+ * calibration/CBQ.md). Unset numbers are null and leave the default alone.
+ */
+record CbqOptions(
+    String calibText,
+    String calibTokens,
+    int samples,
+    int seqLen,
+    Integer epochs,
+    Integer batchSize,
+    Integer loraRank,
+    Integer windowSize,
+    Integer overlap,
+    Float klWeight,
+    boolean noLearnedClipping,
+    boolean noPreprocessing,
+    int activationBits,
+    long seed) {
+
+  static final String DEFAULT_CALIBRATION_TEXT = "calibration.txt";
+  static final int DEFAULT_SAMPLES = 128;
+  static final int DEFAULT_SEQ_LEN = 512;
+
+  /** Option name → (value placeholder, help text), in --help order. */
+  static final Map<String, String[]> HELP = new LinkedHashMap<>();
+
+  static {
+    HELP.put("--calib-text", new String[] {"FILE", "cbq: calibration text, tokenized paragraph by "
+        + "paragraph [default: " + DEFAULT_CALIBRATION_TEXT + " in the model directory]"});
+    HELP.put("--calib-tokens", new String[] {"FILE[#SPLIT]", "cbq: pre-tokenized calibration "
+        + "sequences (JSONL, Parquet, or JSON with named splits); replaces --calib-text"});
+    HELP.put("--calib-samples", new String[] {"N", "cbq: calibration samples [default: "
+        + DEFAULT_SAMPLES + "]"});
+    HELP.put("--calib-seq-len", new String[] {"N", "cbq: tokens per calibration sample [default: "
+        + DEFAULT_SEQ_LEN + ", at most the model's context; pre-tokenized sequences keep their "
+        + "length unless it is given]"});
+    HELP.put("--epochs", new String[] {"N", "cbq: passes over the samples per window"});
+    HELP.put("--batch-size", new String[] {"N", "cbq: samples per optimisation step"});
+    HELP.put("--lora-rank", new String[] {"N", "cbq: rank of the LoRA-Rounding factors; 0 rounds to "
+        + "nearest"});
+    HELP.put("--window", new String[] {"W", "cbq: blocks per calibration window"});
+    HELP.put("--overlap", new String[] {"O", "cbq: blocks shared by consecutive windows"});
+    HELP.put("--kl-weight", new String[] {"X", "cbq: weight of the KL-divergence loss term, 0 "
+        + "disables it"});
+    HELP.put("--no-lwc", new String[] {"", "cbq: keep each group's full range (no learned clipping)"});
+    HELP.put("--no-cfp", new String[] {"", "cbq: no coarse-to-fine outlier pre-processing"});
+    HELP.put("--act-bits", new String[] {"N", "cbq: also quantize linear-layer inputs per token to N "
+        + "bits (8 for W4A8, 4 for W4A4) [default: 0, float activations]"});
+    HELP.put("--seed", new String[] {"N", "cbq: seed of every random choice [default: 0]"});
+  }
+
+  /** The CBQ options among parsed {@code values}; refuses them when the method is not cbq. */
+  static CbqOptions parse(Map<String, String> values, String method) {
+    if (!method.equals("cbq")) {
+      for (String name : HELP.keySet()) {
+        if (values.containsKey(name)) {
+          throw new IllegalArgumentException(name + " applies to --method cbq only");
+        }
+      }
+      return null;
+    }
+    if (values.containsKey("--calib-text") && values.containsKey("--calib-tokens")) {
+      throw new IllegalArgumentException("give either --calib-text or --calib-tokens, not both");
+    }
+    return new CbqOptions(
+        values.get("--calib-text"),
+        values.get("--calib-tokens"),
+        QuantizeOptions.intOption(values, "--calib-samples", DEFAULT_SAMPLES, 1),
+        QuantizeOptions.intOption(values, "--calib-seq-len", 0, 2),
+        optionalInt(values, "--epochs", 0),
+        optionalInt(values, "--batch-size", 1),
+        optionalInt(values, "--lora-rank", 0),
+        optionalInt(values, "--window", 1),
+        optionalInt(values, "--overlap", 0),
+        optionalFloat(values, "--kl-weight"),
+        values.containsKey("--no-lwc"),
+        values.containsKey("--no-cfp"),
+        QuantizeOptions.intOption(values, "--act-bits", 0, 0),
+        QuantizeOptions.intOption(values, "--seed", 0, 0));
+  }
+
+  /** The default recipe for {@code scheme} with these options applied. */
+  CbqRecipe recipe(QuantizationScheme scheme) {
+    CbqRecipe defaults = CbqRecipe.defaults(scheme);
+    CbqRecipe.Builder b = defaults.toBuilder();
+    if (epochs != null) {
+      b.epochs(epochs);
+    }
+    if (batchSize != null) {
+      b.batchSize(batchSize);
+    }
+    if (loraRank != null) {
+      b.loraRank(loraRank);
+    }
+    if (windowSize != null || overlap != null) {
+      int size = windowSize != null ? windowSize : defaults.windowSize();
+      b.window(size, overlap != null ? overlap : Math.min(defaults.overlap(), size - 1));
+    }
+    if (klWeight != null) {
+      b.kl(klWeight, defaults.klTemperature());
+    }
+    if (noLearnedClipping) {
+      b.learnClipping(false);
+    }
+    if (noPreprocessing) {
+      b.preprocessing(false, false);
+    }
+    if (activationBits > 0) {
+      b.activations(activationBits, defaults.dropProbability());
+    }
+    return b.seed(seed).build();
+  }
+
+  private static Integer optionalInt(Map<String, String> values, String name, int min) {
+    return values.containsKey(name) ? QuantizeOptions.intOption(values, name, 0, min) : null;
+  }
+
+  private static Float optionalFloat(Map<String, String> values, String name) {
+    String text = values.get(name);
+    if (text == null) {
+      return null;
+    }
+    try {
+      float value = Float.parseFloat(text.trim());
+      if (value >= 0 && Float.isFinite(value)) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(name + " must be a number ≥ 0, got '"
+        + text.toLowerCase(Locale.ROOT) + "'");
+  }
+}
