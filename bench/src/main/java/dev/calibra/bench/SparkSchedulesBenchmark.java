@@ -61,7 +61,7 @@ public final class SparkSchedulesBenchmark {
     Scaling scaling = scaling(jobs, models.resolve("dict-llama-15M"));
     List<QualityRun> quality = new ArrayList<>();
     quality.addAll(quality(jobs, models.resolve("stories260K"), List.of("--bits", "4", "--group",
-        "32", "--calibration-tokens", tokens(models, "calibration"), "--eval-tokens",
+        "32", "--calib-tokens", tokens(models, "calibration"), "--eval-tokens",
         tokens(models, "evaluation"))));
     quality.addAll(quality(jobs, models.resolve("dict-llama-15M"), List.of("--bits", "4",
         "--group", "128")));
@@ -81,7 +81,8 @@ public final class SparkSchedulesBenchmark {
    */
   private static Scaling scaling(JobSubmission jobs, Path model) throws Exception {
     List<String> job = List.of("--model", model.toString(), "--schedule", "parallel",
-        "--slots", "2", "--samples", "16", "--epochs", "2", "--windows", "8", "--backend", "cpu");
+        "--slots", "2", "--calib-samples", "8", "--epochs", "2", "--windows", "8",
+        "--backend", "cpu");
     List<ScalingRun> runs = new ArrayList<>();
     for (int round = 1; round <= SCALING_ROUNDS; round++) {
       for (int executors = 1; executors <= 2; executors++) {
