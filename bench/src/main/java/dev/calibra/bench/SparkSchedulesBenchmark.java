@@ -1,6 +1,7 @@
 package dev.calibra.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.calibra.bench.spark.JobSubmission;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -23,13 +24,14 @@ public final class SparkSchedulesBenchmark {
 
   private static final String ENTRY = "spark-schedules";
   private static final String EXECUTOR_MEMORY_MB = "2048";
-  private static final int SCALING_ROUNDS = 2;
+  private static final int SCALING_ROUNDS = 3;
   /** One CPU thread per one-core executor, so that two executors use the two cores. */
   private static final List<String> ONE_THREAD = List.of(
       "spark.executor.extraJavaOptions=-Dcalibra.cpu.threads=1");
 
+  /** One run; the machine's one-minute load average before and after tells how shared it was. */
   record ScalingRun(int round, int executors, double calibrateSeconds, double jobSeconds,
-      double quantizedPerplexity) {}
+      double quantizedPerplexity, double loadBefore, double loadAfter) {}
 
   record Scaling(String model, String recipe, String mode, List<ScalingRun> runs,
       double calibrateSpeedup, double jobSpeedup) {}
@@ -37,8 +39,7 @@ public final class SparkSchedulesBenchmark {
   record QualityRun(String model, String scheme, int samples, String schedule, int shards,
       double floatPerplexity, double quantizedPerplexity, double calibrateSeconds) {}
 
-  record Machine(int logicalCpus, double loadAverageBefore, double loadAverageAfter,
-      String java) {}
+  record Machine(int logicalCpus, String java) {}
 
   record Results(String entry, String measuredAt, Machine machine, Scaling scaling,
       List<QualityRun> quality) {}
@@ -46,8 +47,10 @@ public final class SparkSchedulesBenchmark {
   private SparkSchedulesBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length > 0) {
-      System.err.println("usage: bench/run " + ENTRY + "   (takes no arguments)");
+    String part = args.length == 1 ? args[0] : args.length == 0 ? "all" : "";
+    if (!List.of("all", "scaling", "quality").contains(part)) {
+      System.err.println("usage: bench/run " + ENTRY + " [all|scaling|quality]   (one part keeps "
+          + "the other's numbers from the results file)");
       System.exit(2);
     }
     Path results = Path.of(System.getProperty("calibra.bench.results", "bench/results"))
@@ -56,19 +59,23 @@ public final class SparkSchedulesBenchmark {
     Path models = repository.resolveSibling("shared").resolve("models");
     JobSubmission jobs = new JobSubmission(repository,
         repository.resolve("bench/target/spark-schedules"));
-    double loadBefore = loadAverage();
+    Results previous = part.equals("all") ? null : new ObjectMapper()
+        .readValue(results.resolve(ENTRY + ".json").toFile(), Results.class);
 
-    Scaling scaling = scaling(jobs, models.resolve("dict-llama-15M"));
-    List<QualityRun> quality = new ArrayList<>();
-    quality.addAll(quality(jobs, models.resolve("stories260K"), List.of("--bits", "4", "--group",
-        "32", "--calib-tokens", tokens(models, "calibration"), "--eval-tokens",
-        tokens(models, "evaluation"))));
-    quality.addAll(quality(jobs, models.resolve("dict-llama-15M"), List.of("--bits", "4",
-        "--group", "128")));
+    Scaling scaling = part.equals("quality") ? previous.scaling()
+        : scaling(jobs, models.resolve("dict-llama-15M"));
+    List<QualityRun> quality = part.equals("scaling") ? previous.quality() : new ArrayList<>();
+    if (!part.equals("scaling")) {
+      quality.addAll(quality(jobs, models.resolve("stories260K"), List.of("--bits", "4",
+          "--group", "32", "--calib-tokens", tokens(models, "calibration"), "--eval-tokens",
+          tokens(models, "evaluation"))));
+      quality.addAll(quality(jobs, models.resolve("dict-llama-15M"), List.of("--bits", "4",
+          "--group", "128")));
+    }
     print(scaling, quality);
 
-    Machine machine = new Machine(Runtime.getRuntime().availableProcessors(), loadBefore,
-        loadAverage(), System.getProperty("java.vm.name") + " " + Runtime.version());
+    Machine machine = new Machine(Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.vm.name") + " " + Runtime.version());
     Path file = ResultFile.write(ENTRY, new Results(ENTRY, Instant.now().toString(), machine,
         scaling, quality));
     System.out.println();
@@ -88,11 +95,12 @@ public final class SparkSchedulesBenchmark {
       for (int executors = 1; executors <= 2; executors++) {
         System.out.printf(Locale.ROOT, "scaling, round %d: parallel schedule on %d executor%s...%n",
             round, executors, executors == 1 ? "" : "s");
+        double loadBefore = loadAverage();
         JsonNode summary = jobs.run("scaling-" + executors + "-round-" + round,
             "local-cluster[" + executors + ",1," + EXECUTOR_MEMORY_MB + "]", ONE_THREAD, job);
         runs.add(new ScalingRun(round, executors, stageSeconds(summary, "calibrate"),
             summary.path("seconds").asDouble(),
-            summary.path("perplexity").path("quantized").asDouble()));
+            summary.path("perplexity").path("quantized").asDouble(), loadBefore, loadAverage()));
       }
     }
     return new Scaling(model.getFileName().toString(), String.join(" ", job),
@@ -134,10 +142,12 @@ public final class SparkSchedulesBenchmark {
   private static void print(Scaling scaling, List<QualityRun> quality) {
     System.out.println();
     System.out.println("Parallel schedule, " + scaling.model() + ", " + scaling.recipe());
-    Table times = new Table("round", "executors", "calibrate s", "job s", "quantized PPL");
+    Table times = new Table("round", "executors", "calibrate s", "job s", "quantized PPL",
+        "load before", "load after");
     for (ScalingRun run : scaling.runs()) {
       times.row(run.round(), run.executors(), format("%.1f", run.calibrateSeconds()),
-          format("%.1f", run.jobSeconds()), format("%.3f", run.quantizedPerplexity()));
+          format("%.1f", run.jobSeconds()), format("%.3f", run.quantizedPerplexity()),
+          format("%.1f", run.loadBefore()), format("%.1f", run.loadAfter()));
     }
     times.print(System.out);
     System.out.printf(Locale.ROOT, "speed-up with 2 executors (best of each): calibrate stage "
