@@ -1,5 +1,6 @@
 package dev.calibra.bench;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.calibra.bench.spark.JobSubmission;
@@ -59,7 +60,9 @@ public final class SparkSchedulesBenchmark {
     Path models = repository.resolveSibling("shared").resolve("models");
     JobSubmission jobs = new JobSubmission(repository,
         repository.resolve("bench/target/spark-schedules"));
+    // A results file of an earlier version of this entry may hold fields it no longer writes.
     Results previous = part.equals("all") ? null : new ObjectMapper()
+        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .readValue(results.resolve(ENTRY + ".json").toFile(), Results.class);
 
     Scaling scaling = part.equals("quality") ? previous.scaling()
