@@ -1,5 +1,7 @@
 package dev.calibra.bench.quality;
 
+import dev.calibra.bench.SharedModelData;
+
 import dev.calibra.calibration.QuantizedWeightSource;
 import dev.calibra.calibration.cbq.CalibrationListener;
 import dev.calibra.calibration.cbq.CbqCalibrator;
@@ -32,7 +34,7 @@ public final class CbqTry {
         case "rank" -> b.loraRank(Integer.parseInt(kv[1]));
         case "batch" -> b.batchSize(Integer.parseInt(kv[1]));
         case "lr" -> { String[] v = kv[1].split(","); b.learningRates(Float.parseFloat(v[0]), Float.parseFloat(v[1])); }
-        case "clip" -> b.initialClip(Float.parseFloat(kv[1]));
+        case "clip" -> b.minInitialClip(Float.parseFloat(kv[1]));
         case "lwc" -> b.learnClipping(Boolean.parseBoolean(kv[1]));
         case "window" -> { String[] v = kv[1].split(","); b.window(Integer.parseInt(v[0]), Integer.parseInt(v[1])); }
         case "kl" -> b.kl(Float.parseFloat(kv[1]), 1f);
@@ -84,6 +86,13 @@ public final class CbqTry {
       double secs = (System.nanoTime() - t0) / 1e9;
       double ppl = new PerplexityEvaluator(runner).evaluate(calibrated, data.evaluation()).value();
       System.out.printf("CBQ %s ppl %.3f (calibration %.1fs)%n", recipe.label(), ppl, secs);
+      if (Boolean.getBoolean("evalcalib")) {
+        java.util.List<int[]> calib = data.calibration().subList(0, Math.min(32, data.calibration().size()));
+        double f = new PerplexityEvaluator(runner).evaluate(w, calib).value();
+        double r = new PerplexityEvaluator(runner).evaluate(new QuantizedWeightSource(w, new RoundToNearest(recipe.scheme()), null, q -> { }), calib).value();
+        double c = new PerplexityEvaluator(runner).evaluate(calibrated, calib).value();
+        System.out.printf("on calibration samples: float %.3f RTN %.3f CBQ %.3f%n", f, r, c);
+      }
     }
   }
   static String fmt(double[] v) {

@@ -1,5 +1,7 @@
 package dev.calibra.bench.quality;
 
+import dev.calibra.bench.SharedModelData;
+
 import dev.calibra.calibration.BlockQuantizer;
 import dev.calibra.calibration.QuantizedBlock;
 import dev.calibra.calibration.QuantizedWeightSource;

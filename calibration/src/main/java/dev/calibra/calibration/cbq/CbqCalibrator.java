@@ -10,6 +10,7 @@ import dev.calibra.calibration.cfp.WeightOutlierTruncation;
 import dev.calibra.calibration.uniform.QuantizedMatrix;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.Tensor;
+import dev.calibra.model.llama.BlockActivations;
 import dev.calibra.model.llama.BlockWeights;
 import dev.calibra.model.llama.BlockWindow;
 import dev.calibra.model.llama.DecoderBlock;
@@ -21,7 +22,6 @@ import dev.calibra.model.llama.RotaryTables;
 import dev.calibra.partitioning.WindowLayout;
 import dev.calibra.partitioning.WindowSpan;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
@@ -66,7 +66,10 @@ public final class CbqCalibrator {
         recipe.overlap());
     Outcome outcome = calibrateWindows(source, embed(source, samples), windows,
         config.numLayers(), List.of());
-    return new CalibratedModel(source, outcome.finished(), recipe.activationBits());
+    // The streams past the last block feed nothing.
+    outcome.next().floatStream().forEach(Tensor::close);
+    outcome.next().quantizedStream().forEach(Tensor::close);
+    return new CalibratedModel(source, outcome.finished(), recipe.activationBits(), backend);
   }
 
   /**
@@ -87,6 +90,7 @@ public final class CbqCalibrator {
       backend.embed(table, ids, x);
       batches.add(x);
     }
+    table.close();
     return new ActivationStreams(0, batches, batches, seqLen);
   }
 
@@ -101,7 +105,8 @@ public final class CbqCalibrator {
    * Runs {@code windows} (consecutive entries of a model's window sequence) from the streams at
    * their first block. Blocks before {@code handOffBlock} are finished; trained blocks from it on
    * are handed on, as are the streams at it. {@code carried} holds the learned state of blocks
-   * that an earlier part trained and did not finish.
+   * that an earlier part trained and did not finish. The streams of {@code start} are released
+   * once no window needs them (a GPU backend's memory does not wait for the garbage collector).
    */
   public Outcome calibrateWindows(LlamaWeightSource source, ActivationStreams start,
       List<WindowSpan> windows, int handOffBlock, List<CarriedBlock> carried) {
@@ -111,7 +116,8 @@ public final class CbqCalibrator {
           + " but the windows start at " + (windows.isEmpty() ? "none" : windows.get(0).first()));
     }
     int seqLen = start.seqLen();
-    DecoderBlock block = new DecoderBlock(config, backend, RotaryTables.of(config, seqLen, backend));
+    RotaryTables rotary = RotaryTables.of(config, seqLen, backend);
+    DecoderBlock block = new DecoderBlock(config, backend, rotary);
     Map<Integer, CarriedBlock> carriedIn = new HashMap<>();
     carried.forEach(c -> carriedIn.put(c.block(), c));
     Map<Integer, BlockWeights> floatBlocks = new HashMap<>();
@@ -160,10 +166,19 @@ public final class CbqCalibrator {
         done.add(q.dequantized());
         listener.blockDone(q);
       }
+      List<Tensor> previousQuantized = quantizedStream;
       if (!done.isEmpty()) {
         quantizedStream = advance(block, done, quantizedStream, seqLen);
         floatStream = floatInputs.get(finishThrough + 1 - window.first());
         streamBlock = finishThrough + 1;
+      }
+      // Of the window's activations, only the streams at the next window's first block live on.
+      List<List<Tensor>> spent = new ArrayList<>(floatInputs);
+      spent.add(previousQuantized);
+      for (List<Tensor> batches : spent) {
+        if (batches != floatStream && batches != quantizedStream) {
+          batches.forEach(Tensor::close);
+        }
       }
       listener.windowDone(new CalibrationListener.WindowReport(window.index(), windows.size(),
           window.first(), window.last(), losses, (System.nanoTime() - startTime) / 1e9));
@@ -174,6 +189,11 @@ public final class CbqCalibrator {
       quantizers.get(b).forEach((linear, q) -> states.put(linear, q.learnedState()));
       carriedOut.add(new CarriedBlock(b, states));
     });
+    // Handed on as states: the next part rebuilds these blocks and their quantizers.
+    quantizers.values().forEach(layers -> layers.values().forEach(LearnableLinearQuantizer::close));
+    floatBlocks.values().forEach(weights -> weights.closeAllBut(null));
+    rotary.cos().close();
+    rotary.sin().close();
     return new Outcome(finished, carriedOut,
         new ActivationStreams(streamBlock, floatStream, quantizedStream, seqLen));
   }
@@ -188,7 +208,9 @@ public final class CbqCalibrator {
       int seqLen) {
     List<Tensor> outputs = new ArrayList<>(inputs.size());
     for (Tensor x : inputs) {
-      outputs.add(block.forward(weights, x, block.shape(x.rows() / seqLen, seqLen)).output());
+      BlockActivations a = block.forward(weights, x, block.shape(x.rows() / seqLen, seqLen));
+      a.releaseIntermediates();
+      outputs.add(a.output());
     }
     return outputs;
   }
@@ -204,12 +226,17 @@ public final class CbqCalibrator {
     BlockWeights prepared = weights;
     if (recipe.activationBits() > 0 && recipe.scaleActivationOutliers()) {
       ChannelMaxima maxima = ChannelMaxima.collect(block, prepared, inputs, seqLen, config);
-      prepared = ActivationOutlierScaling.apply(prepared, config, maxima, backend).weights();
+      BlockWeights scaled = ActivationOutlierScaling.apply(prepared, config, maxima, backend)
+          .weights();
+      prepared.closeAllBut(scaled);
+      prepared = scaled;
     }
     if (recipe.searchChannelScales()) {
       ChannelMaxima maxima = ChannelMaxima.collect(block, prepared, inputs, seqLen, config);
-      prepared = ChannelScaleSearch.search(block, prepared, inputs, seqLen, config, maxima,
-          recipe.scheme(), recipe.activationBits()).fold(prepared, config, backend);
+      BlockWeights scaled = ChannelScaleSearch.search(block, prepared, inputs, seqLen, config,
+          maxima, recipe.scheme(), recipe.activationBits()).fold(prepared, config, backend);
+      prepared.closeAllBut(scaled);
+      prepared = scaled;
     }
     return prepared;
   }
@@ -225,15 +252,11 @@ public final class CbqCalibrator {
         w = backend.upload(WeightOutlierTruncation.apply(backend.download(w)).weights(), w.rows(),
             w.cols());
       }
-      float[] clip = null;
-      if (recipe.learnClipping()) {
-        clip = new float[w.rows() * recipe.scheme().groupsPerRow(w.cols())];
-        Arrays.fill(clip, recipe.initialClip());
-      }
+      Float minInitialClip = recipe.learnClipping() ? recipe.minInitialClip() : null;
       Random random = new Random(recipe.seed() * 0x9E3779B97F4A7C15L
           + blockIndex * 31L + linear.ordinal());
-      map.put(linear, LearnableLinearQuantizer.create(backend, w, recipe.scheme(), clip,
-          recipe.loraRank(), rates, random));
+      map.put(linear, LearnableLinearQuantizer.create(backend, w, recipe.scheme(),
+          minInitialClip, recipe.loraRank(), rates, random));
     }
     return map;
   }
@@ -250,6 +273,9 @@ public final class CbqCalibrator {
           f.matrix().dequantize()));
       result = result.withLinear(e.getKey(), f.dequantized());
     }
+    // The float linear weights and the training state are spent; norms and biases live on.
+    floatWeights.closeAllBut(result);
+    quantizers.values().forEach(LearnableLinearQuantizer::close);
     return new QuantizedBlock(index, result, matrices, errors);
   }
 
@@ -259,9 +285,12 @@ public final class CbqCalibrator {
     BlockWindow window = new BlockWindow(block, done);
     List<Tensor> next = new ArrayList<>(stream.size());
     for (Tensor x : stream) {
-      var activations = window.forward(x, block.shape(x.rows() / seqLen, seqLen),
-          evaluationInputs());
-      next.add(activations.get(activations.size() - 1).output());
+      List<BlockActivations> activations = window.forward(x,
+          block.shape(x.rows() / seqLen, seqLen), evaluationInputs());
+      BlockActivations last = activations.remove(activations.size() - 1);
+      last.releaseIntermediates();
+      activations.forEach(BlockActivations::close);
+      next.add(last.output());
     }
     return next;
   }

@@ -11,7 +11,8 @@ import dev.calibra.calibration.uniform.QuantizationScheme;
  * @param overlap blocks shared by consecutive windows (o, 0 ≤ o < w)
  * @param loraRank rank r of the LoRA-Rounding factors; 0 rounds to nearest (no learned rounding)
  * @param learnClipping whether the per-group clip factors (and so the step sizes) are learned
- * @param initialClip clip factor every group starts from, in (0, 1)
+ * @param minInitialClip smallest clip factor a group may start from: each group starts at its
+ *     best round-to-nearest factor between this and 1 (see {@code InitialClipSearch})
  * @param epochs passes over the calibration samples per window
  * @param batchSize calibration samples per optimisation step
  * @param clipLearningRate Adam learning rate of the clip logits
@@ -40,7 +41,7 @@ public record CbqRecipe(
     int overlap,
     int loraRank,
     boolean learnClipping,
-    float initialClip,
+    float minInitialClip,
     int epochs,
     int batchSize,
     float clipLearningRate,
@@ -64,7 +65,8 @@ public record CbqRecipe(
     require(overlap >= 0 && overlap < windowSize,
         "overlap must be in [0, window size), got " + overlap + " for windows of " + windowSize);
     require(loraRank >= 0, "LoRA rank must be 0 or more, got " + loraRank);
-    require(initialClip > 0f && initialClip < 1f, "initial clip must be in (0, 1), got " + initialClip);
+    require(minInitialClip > 0f && minInitialClip <= 1f,
+        "the smallest initial clip factor must be in (0, 1], got " + minInitialClip);
     require(epochs >= 0, "epochs must be 0 or more, got " + epochs);
     require(batchSize >= 1, "batch size must be at least 1, got " + batchSize);
     require(clipLearningRate >= 0 && roundingLearningRate >= 0, "learning rates must be ≥ 0");
@@ -112,7 +114,7 @@ public record CbqRecipe(
     private int overlap = 1;
     private int loraRank = 16;
     private boolean learnClipping = true;
-    private float initialClip = 0.98f;
+    private float minInitialClip = 0.8f;
     private int epochs = 4;
     private int batchSize = 1;
     private float clipLearningRate = 2e-2f;
@@ -126,7 +128,7 @@ public record CbqRecipe(
     private float roundingTemperatureEnd = 0.002f;
     private boolean truncateWeightOutliers = true;
     private boolean scaleActivationOutliers = true;
-    private boolean searchChannelScales = true;
+    private boolean searchChannelScales = false;
     private int activationBits = 0;
     private float dropProbability = 0.5f;
     private long seed = 0;
@@ -141,7 +143,7 @@ public record CbqRecipe(
       overlap = r.overlap;
       loraRank = r.loraRank;
       learnClipping = r.learnClipping;
-      initialClip = r.initialClip;
+      minInitialClip = r.minInitialClip;
       epochs = r.epochs;
       batchSize = r.batchSize;
       clipLearningRate = r.clipLearningRate;
@@ -182,8 +184,8 @@ public record CbqRecipe(
       return this;
     }
 
-    public Builder initialClip(float value) {
-      initialClip = value;
+    public Builder minInitialClip(float value) {
+      minInitialClip = value;
       return this;
     }
 
@@ -245,7 +247,7 @@ public record CbqRecipe(
     }
 
     public CbqRecipe build() {
-      return new CbqRecipe(scheme, windowSize, overlap, loraRank, learnClipping, initialClip,
+      return new CbqRecipe(scheme, windowSize, overlap, loraRank, learnClipping, minInitialClip,
           epochs, batchSize, clipLearningRate, roundingLearningRate, klWeight, klTemperature,
           regularizerWeight, betaStart, betaEnd, warmupFraction, roundingTemperatureEnd,
           truncateWeightOutliers, scaleActivationOutliers, searchChannelScales, activationBits,

@@ -62,12 +62,13 @@ final class LearnableLinearQuantizer {
 
   /**
    * Sets up the quantizer of {@code weight} (already pre-processed): group ranges, clip logits
-   * at {@code initialClip} (per group, rows × groups, as factors in (0, 1]; null: no learnable
-   * clipping) and, when {@code loraRank} > 0, the LoRA-Rounding factors: A Gaussian with
-   * standard deviation 1/√r, B zero, so that R starts at 0 (round to nearest).
+   * starting at each group's best round-to-nearest factor no smaller than
+   * {@code minInitialClip} (null: no learnable clipping; see {@link InitialClipSearch}) and,
+   * when {@code loraRank} > 0, the LoRA-Rounding factors: A Gaussian with standard deviation
+   * 1/√r, B zero, so that R starts at 0 (round to nearest).
    */
   static LearnableLinearQuantizer create(Backend backend, Tensor weight, QuantizationScheme scheme,
-      float[] initialClip, int loraRank, LearningRates rates, Random random) {
+      Float minInitialClip, int loraRank, LearningRates rates, Random random) {
     int rows = weight.rows();
     int cols = weight.cols();
     int groupSize = scheme.groupWidth(cols);
@@ -76,7 +77,10 @@ final class LearnableLinearQuantizer {
     Tensor groupMax = backend.upload(ranges.max(), rows, ranges.groups());
     Parameter clipLower = null;
     Parameter clipUpper = null;
-    if (initialClip != null) {
+    if (minInitialClip != null) {
+      float[] initialClip = InitialClipSearch.factors(backend, new LearnedWeightQuantization(
+          weight, groupMin, groupMax, null, null, null, 1f, scheme.bits(), groupSize),
+          minInitialClip);
       float[] logits = new float[initialClip.length];
       for (int i = 0; i < logits.length; i++) {
         logits[i] = ClipFactors.logit(initialClip[i]);
@@ -201,6 +205,8 @@ final class LearnableLinearQuantizer {
     float[] values = backend.download(hard);
     float[] step = backend.download(scales);
     float[] zero = backend.download(zeros);
+    scales.close();
+    zeros.close();
     int[] zeroPoints = new int[zero.length];
     for (int i = 0; i < zero.length; i++) {
       zeroPoints[i] = (int) zero[i];
@@ -215,6 +221,20 @@ final class LearnableLinearQuantizer {
     }
     QuantizedMatrix matrix = new QuantizedMatrix(scheme, rows, cols, codes, step, zeroPoints);
     return new FinishedLinear(matrix, hard, clipFactors(clipLower), clipFactors(clipUpper));
+  }
+
+  /**
+   * Releases every tensor of this quantizer, its weight included (a truncated copy, or the float
+   * weight the finished block no longer needs); the weights {@link #finish} handed out stay.
+   */
+  void close() {
+    for (Tensor t : new Tensor[] {weight, groupMin, groupMax, rounding, roundingGradient,
+        quantized}) {
+      if (t != null) {
+        t.close();
+      }
+    }
+    parameters().forEach(Parameter::close);
   }
 
   private float[] clipFactors(Parameter logits) {

@@ -56,10 +56,24 @@ final class Parameter {
       throw new IllegalArgumentException("parameter is " + value.shapeText() + ", saved state is "
           + state.rows() + "×" + state.cols());
     }
-    backend.copy(backend.upload(state.value(), state.rows(), state.cols()), value);
-    backend.copy(backend.upload(state.firstMoment(), state.rows(), state.cols()), firstMoment);
-    backend.copy(backend.upload(state.secondMoment(), state.rows(), state.cols()), secondMoment);
+    copyInto(state.value(), value);
+    copyInto(state.firstMoment(), firstMoment);
+    copyInto(state.secondMoment(), secondMoment);
     steps = state.steps();
+  }
+
+  private void copyInto(float[] values, Tensor destination) {
+    Tensor uploaded = backend.upload(values, destination.rows(), destination.cols());
+    backend.copy(uploaded, destination);
+    uploaded.close();
+  }
+
+  /** Releases the value, gradient and moments. */
+  void close() {
+    value.close();
+    gradient.close();
+    firstMoment.close();
+    secondMoment.close();
   }
 
   /** One Adam update from the accumulated gradient, with the recipe's moments and epsilon. */

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 
 /**
  * Trains the quantizers of one window of consecutive blocks: each step fake-quantizes the
@@ -97,7 +98,11 @@ final class WindowCalibrator {
         for (BlockGradients g : gradients) {
           zero(g);
         }
-        window.backward(activations, dOutput, gradients);
+        // The step's tensors are closed as soon as they are spent: on a GPU backend they would
+        // otherwise hold device memory until the garbage collector finds them.
+        window.backward(activations, dOutput, gradients).close();
+        activations.forEach(BlockActivations::close);
+        dOutput.close();
         double regularizer = 0;
         for (int b = 0; b < quantizers.size(); b++) {
           for (Map.Entry<Linear, LearnableLinearQuantizer> e : quantizers.get(b).entrySet()) {
@@ -115,6 +120,9 @@ final class WindowCalibrator {
       }
     }
     losses.setEnd(evaluate(floatWeights, quantizers, inputs, targets, seqLen, targetEnergy));
+    for (BlockGradients g : gradients) {
+      forEachWeightGradient(g, Tensor::close);
+    }
     return losses;
   }
 
@@ -177,18 +185,28 @@ final class WindowCalibrator {
       List<BlockActivations> a = window.forward(input, block.shape(input.rows() / seqLen, seqLen),
           activations);
       Tensor output = a.get(a.size() - 1).output();
-      squares += backend.squaredError(output, targets.get(i), 0f,
-          backend.zeros(output.rows(), output.cols()));
+      Tensor unusedGradient = backend.zeros(output.rows(), output.cols());
+      squares += backend.squaredError(output, targets.get(i), 0f, unusedGradient);
       count += output.size();
+      unusedGradient.close();
+      a.forEach(BlockActivations::close);
+    }
+    // The hard-rounded weights finish() made for this evaluation alone.
+    for (int b = 0; b < weights.size(); b++) {
+      weights.get(b).closeAllBut(floatWeights.get(b));
     }
     return squares / (count * targetEnergy);
   }
 
   private void zero(BlockGradients gradients) {
+    forEachWeightGradient(gradients, g -> backend.fill(g, 0f));
+  }
+
+  private static void forEachWeightGradient(BlockGradients gradients, Consumer<Tensor> action) {
     for (Linear linear : Linear.values()) {
       Tensor g = gradients.weight(linear);
       if (g != null) {
-        backend.fill(g, 0f);
+        action.accept(g);
       }
     }
   }
@@ -197,9 +215,12 @@ final class WindowCalibrator {
     double squares = 0;
     long count = 0;
     for (Tensor t : tensors) {
-      squares += backend.squaredError(t, backend.zeros(t.rows(), t.cols()), 0f,
-          backend.zeros(t.rows(), t.cols()));
+      Tensor zero = backend.zeros(t.rows(), t.cols());
+      Tensor unusedGradient = backend.zeros(t.rows(), t.cols());
+      squares += backend.squaredError(t, zero, 0f, unusedGradient);
       count += t.size();
+      zero.close();
+      unusedGradient.close();
     }
     return squares / count;
   }

@@ -30,9 +30,16 @@ public record ChannelMaxima(float[] attentionInput, float[] outputProjectionInpu
       backend.columnAbsMax(a.attention(), outputProjectionInput);
       backend.columnAbsMax(a.normedResidual(), mlpInput);
       backend.columnAbsMax(a.hidden(), downProjectionInput);
+      a.close();
     }
-    return new ChannelMaxima(backend.download(attentionInput),
+    ChannelMaxima maxima = new ChannelMaxima(backend.download(attentionInput),
         backend.download(outputProjectionInput), backend.download(mlpInput),
         backend.download(downProjectionInput));
+    // Closed at once: GPU memory does not wait for the garbage collector.
+    for (Tensor t : new Tensor[] {attentionInput, outputProjectionInput, mlpInput,
+        downProjectionInput}) {
+      t.close();
+    }
+    return maxima;
   }
 }

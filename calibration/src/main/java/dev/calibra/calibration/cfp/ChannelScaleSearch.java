@@ -5,6 +5,7 @@ import dev.calibra.calibration.uniform.UniformQuantizer;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.Tensor;
 import dev.calibra.model.llama.ActivationFakeQuantizer;
+import dev.calibra.model.llama.BlockActivations;
 import dev.calibra.model.llama.BlockWeights;
 import dev.calibra.model.llama.DecoderBlock;
 import dev.calibra.model.llama.Linear;
@@ -58,7 +59,9 @@ public final class ChannelScaleSearch {
         break;
       }
       inputs.add(x);
-      targets.add(block.forward(weights, x, block.shape(x.rows() / seqLen, seqLen)).output());
+      BlockActivations a = block.forward(weights, x, block.shape(x.rows() / seqLen, seqLen));
+      a.releaseIntermediates();
+      targets.add(a.output());
       tokens += x.rows();
     }
   }
@@ -114,12 +117,14 @@ public final class ChannelScaleSearch {
         }
       }
     }
+    search.targets.forEach(Tensor::close);
     return best;
   }
 
   /** Squared output error of the block with scales folded in and rounded to nearest. */
   private double error(BlockWeights weights, ChannelScales scales) {
-    BlockWeights quantized = scales.fold(weights, config, backend);
+    BlockWeights folded = scales.fold(weights, config, backend);
+    BlockWeights quantized = folded;
     for (Linear linear : Linear.values()) {
       Tensor w = quantized.weight(linear);
       float[] restored = quantizer.quantize(backend.download(w), w.rows(), w.cols()).dequantize();
@@ -130,10 +135,18 @@ public final class ChannelScaleSearch {
       Tensor x = inputs.get(i);
       LinearInputQuantizer activations = activationBits == 0 ? LinearInputQuantizer.NONE
           : ActivationFakeQuantizer.forEvaluation(backend, activationBits);
-      Tensor out = block.forward(quantized, x, block.shape(x.rows() / seqLen, seqLen), activations)
-          .output();
-      squares += backend.squaredError(out, targets.get(i), 0f, backend.zeros(out.rows(), out.cols()));
+      BlockActivations a = block.forward(quantized, x, block.shape(x.rows() / seqLen, seqLen),
+          activations);
+      Tensor out = a.output();
+      Tensor unusedGradient = backend.zeros(out.rows(), out.cols());
+      squares += backend.squaredError(out, targets.get(i), 0f, unusedGradient);
+      unusedGradient.close();
+      a.close();
     }
+    // Every candidate makes a block's worth of tensors: closed at once, as GPU memory does not
+    // wait for the garbage collector. Those the float block holds stay.
+    quantized.closeAllBut(weights);
+    folded.closeAllBut(weights);
     return squares;
   }
 

@@ -40,13 +40,18 @@ public record ChannelScales(float[] attention, float[] value, float[] mlp, float
     for (Linear linear : new Linear[] {Linear.GATE, Linear.UP}) {
       out = out.withLinear(linear, multiplyColumns(out.weight(linear), mlp, backend));
     }
-    out = out.withLinear(Linear.V, divideRows(out.weight(Linear.V), value, backend));
+    // v_proj and up_proj are rescaled twice: their intermediate copies are closed at once.
+    Tensor scaledValue = out.weight(Linear.V);
+    out = out.withLinear(Linear.V, divideRows(scaledValue, value, backend));
+    scaledValue.close();
     if (out.bias(Linear.V) != null) {
       out = out.withBias(Linear.V, divideColumns(out.bias(Linear.V), value, backend));
     }
     out = out.withLinear(Linear.O, multiplyColumns(out.weight(Linear.O),
         perQueryColumn(value, config), backend));
-    out = out.withLinear(Linear.UP, divideRows(out.weight(Linear.UP), down, backend));
+    Tensor scaledUp = out.weight(Linear.UP);
+    out = out.withLinear(Linear.UP, divideRows(scaledUp, down, backend));
+    scaledUp.close();
     return out.withLinear(Linear.DOWN, multiplyColumns(out.weight(Linear.DOWN), down, backend));
   }
 

@@ -16,7 +16,6 @@ import dev.calibra.model.llama.LlamaConfig;
 import dev.calibra.model.llama.RotaryTables;
 import dev.calibra.storage.hf.ModelDirectory;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -48,9 +47,7 @@ class WindowGradientTest {
         Map<Linear, LearnableLinearQuantizer> map = new EnumMap<>(Linear.class);
         for (Linear linear : Linear.values()) {
           Tensor weight = w.weight(linear);
-          float[] clip = new float[weight.rows() * scheme.groupsPerRow(weight.cols())];
-          Arrays.fill(clip, 0.9f);
-          map.put(linear, LearnableLinearQuantizer.create(backend, weight, scheme, clip, 3,
+          map.put(linear, LearnableLinearQuantizer.create(backend, weight, scheme, 0.8f, 3,
               new LearnableLinearQuantizer.LearningRates(0f, 0f), random));
         }
         quantizers.add(map);

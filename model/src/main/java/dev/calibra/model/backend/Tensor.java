@@ -7,7 +7,7 @@ package dev.calibra.model.backend;
  * the tokens of a batch of equal-length sequences stacked, and weights keep the Hugging Face
  * [out, in] layout. Keeping one shape kind keeps every backend op simple to state and to port.
  */
-public interface Tensor {
+public interface Tensor extends AutoCloseable {
 
   int rows();
 
@@ -16,6 +16,16 @@ public interface Tensor {
   default long size() {
     return (long) rows() * cols();
   }
+
+  /**
+   * Gives the tensor's memory back now, where a backend keeps it outside the Java heap (GPU
+   * memory knows nothing of the garbage collector); using the tensor afterwards is an error.
+   * Code that makes temporaries in a loop closes them. A no-op on the CPU backend. Closing a
+   * closed tensor does nothing, so that references that may be one tensor (an activation
+   * quantizer that handed back its input) can each be closed.
+   */
+  @Override
+  default void close() {}
 
   /** "rows×cols", for error messages. */
   default String shapeText() {

@@ -104,6 +104,26 @@ public final class BlockWeights {
     return new BlockWeights(newInputNorm, newPostAttentionNorm, weights, biases);
   }
 
+  /**
+   * Closes every tensor of this block that {@code kept} (nullable) does not hold too: what a
+   * replaced block leaves behind once its successor made by {@link #withLinear} and the like is
+   * all that is used. Tensors held by both stay open.
+   */
+  public void closeAllBut(BlockWeights kept) {
+    closeUnlessKept(inputNorm, kept == null ? null : kept.inputNorm);
+    closeUnlessKept(postAttentionNorm, kept == null ? null : kept.postAttentionNorm);
+    for (Linear linear : Linear.values()) {
+      closeUnlessKept(weights.get(linear), kept == null ? null : kept.weights.get(linear));
+      closeUnlessKept(biases.get(linear), kept == null ? null : kept.biases.get(linear));
+    }
+  }
+
+  private static void closeUnlessKept(Tensor tensor, Tensor kept) {
+    if (tensor != null && tensor != kept) {
+      tensor.close();
+    }
+  }
+
   private static void requireSameShape(String name, Tensor old, Tensor replacement) {
     if (replacement.rows() != old.rows() || replacement.cols() != old.cols()) {
       throw new IllegalArgumentException(name + " replacement is " + replacement.shapeText()

@@ -26,7 +26,10 @@ public final class BlockWindow {
     return weights.size();
   }
 
-  /** Activations of each block in order; the last one's output is the window's output. */
+  /**
+   * Activations of each block in order; the last one's output is the window's output. The caller
+   * closes them (each {@link BlockActivations#close()}) once backward is done.
+   */
   public List<BlockActivations> forward(Tensor input, AttentionShape shape) {
     return forward(input, shape, LinearInputQuantizer.NONE);
   }
@@ -56,7 +59,11 @@ public final class BlockWindow {
     }
     Tensor d = dOutput;
     for (int i = weights.size() - 1; i >= 0; i--) {
-      d = block.backward(weights.get(i), activations.get(i), d, gradients.get(i));
+      Tensor next = block.backward(weights.get(i), activations.get(i), d, gradients.get(i));
+      if (d != dOutput) {
+        d.close();  // the gradient between two blocks of the window
+      }
+      d = next;
     }
     return d;
   }

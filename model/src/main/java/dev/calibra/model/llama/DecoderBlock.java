@@ -56,7 +56,7 @@ public final class DecoderBlock {
     Tensor invRms1 = backend.zeros(tokens, 1);
     Tensor normed1 = backend.zeros(tokens, config.hiddenSize());
     backend.rmsNorm(x, w.inputNorm(), config.rmsNormEps(), normed1, invRms1);
-    normed1 = inputs.quantize(normed1, Linear.Q);
+    normed1 = quantizeInput(inputs, normed1, Linear.Q);
 
     Tensor q = project(w, Linear.Q, normed1);
     Tensor k = project(w, Linear.K, normed1);
@@ -75,17 +75,30 @@ public final class DecoderBlock {
     Tensor invRms2 = backend.zeros(tokens, 1);
     Tensor normed2 = backend.zeros(tokens, config.hiddenSize());
     backend.rmsNorm(residual, w.postAttentionNorm(), config.rmsNormEps(), normed2, invRms2);
-    normed2 = inputs.quantize(normed2, Linear.GATE);
+    normed2 = quantizeInput(inputs, normed2, Linear.GATE);
     Tensor gate = project(w, Linear.GATE, normed2);
     Tensor up = project(w, Linear.UP, normed2);
     Tensor hidden = backend.zeros(tokens, config.intermediateSize());
     backend.swiglu(gate, up, hidden);
-    hidden = inputs.quantize(hidden, Linear.DOWN);
+    hidden = quantizeInput(inputs, hidden, Linear.DOWN);
     Tensor output = project(w, Linear.DOWN, hidden);
     backend.add(output, residual, output);
 
     return new BlockActivations(shape, x, invRms1, normed1, q, k, v, attention, logSumExp,
         outputProjectionInput, residual, invRms2, normed2, gate, up, hidden, output);
+  }
+
+  /**
+   * The tensor the layers after {@code input} multiply. When the quantizer made a copy, the float
+   * input is closed: nothing else reads it, the backward pass included (unlike the attention
+   * output, which stays).
+   */
+  private static Tensor quantizeInput(LinearInputQuantizer inputs, Tensor input, Linear consumer) {
+    Tensor quantized = inputs.quantize(input, consumer);
+    if (quantized != input) {
+      input.close();
+    }
+    return quantized;
   }
 
   /** input · Wᵀ (+ bias): the Hugging Face nn.Linear convention. */
@@ -106,17 +119,22 @@ public final class DecoderBlock {
    */
   public Tensor backward(BlockWeights w, BlockActivations a, Tensor dOutput, BlockGradients gradients) {
     int tokens = a.shape().tokens();
+    // Temporaries are closed as soon as they are spent: a GPU backend's memory does not wait for
+    // the garbage collector.
     // MLP branch; the residual connection passes dOutput straight through to dResidual.
     Tensor dHidden = backProject(w, Linear.DOWN, dOutput, a.hidden(), gradients);
     Tensor dGate = backend.zeros(tokens, config.intermediateSize());
     Tensor dUp = backend.zeros(tokens, config.intermediateSize());
     backend.swigluBackward(dHidden, a.gate(), a.up(), dGate, dUp);
+    dHidden.close();
     Tensor dNormed2 = backProject(w, Linear.GATE, dGate, a.normedResidual(), gradients);
-    Tensor dNormed2Up = backProject(w, Linear.UP, dUp, a.normedResidual(), gradients);
-    backend.add(dNormed2, dNormed2Up, dNormed2);
+    addAndClose(dNormed2, backProject(w, Linear.UP, dUp, a.normedResidual(), gradients));
+    dGate.close();
+    dUp.close();
     Tensor dResidual = backend.zeros(tokens, config.hiddenSize());
     backend.rmsNormBackward(dNormed2, a.residual(), w.postAttentionNorm(), a.residualInvRms(),
         dResidual, gradients.postAttentionNorm());
+    dNormed2.close();
     backend.add(dResidual, dOutput, dResidual);
 
     // Attention branch.
@@ -126,16 +144,27 @@ public final class DecoderBlock {
     Tensor dv = backend.zeros(tokens, config.keyValueWidth());
     backend.causalAttentionBackward(dAttention, a.queries(), a.keys(), a.values(), a.attention(),
         a.attentionLogSumExp(), a.shape(), dq, dk, dv);
+    dAttention.close();
     backend.rotary(dq, config.headDim(), a.shape().seqLen(), rotary.cos(), rotary.sin(), true);
     backend.rotary(dk, config.headDim(), a.shape().seqLen(), rotary.cos(), rotary.sin(), true);
     Tensor dNormed1 = backProject(w, Linear.Q, dq, a.normedInput(), gradients);
-    backend.add(dNormed1, backProject(w, Linear.K, dk, a.normedInput(), gradients), dNormed1);
-    backend.add(dNormed1, backProject(w, Linear.V, dv, a.normedInput(), gradients), dNormed1);
+    addAndClose(dNormed1, backProject(w, Linear.K, dk, a.normedInput(), gradients));
+    addAndClose(dNormed1, backProject(w, Linear.V, dv, a.normedInput(), gradients));
+    dq.close();
+    dk.close();
+    dv.close();
     Tensor dInput = backend.zeros(tokens, config.hiddenSize());
     backend.rmsNormBackward(dNormed1, a.input(), w.inputNorm(), a.inputInvRms(), dInput,
         gradients.inputNorm());
+    dNormed1.close();
     backend.add(dInput, dResidual, dInput);
+    dResidual.close();
     return dInput;
+  }
+
+  private void addAndClose(Tensor sum, Tensor term) {
+    backend.add(sum, term, sum);
+    term.close();
   }
 
   /**

@@ -58,16 +58,21 @@ public final class LayerwiseRunner {
       b.hidden = backend.zeros(b.tokens(), config.hiddenSize());
       backend.embed(embedding, b.ids(sequences), b.hidden);
     }
-    embedding = null; // lets a large table be collected before the blocks load
+    embedding.close(); // gives a large table's memory back before the blocks load
 
-    DecoderBlock block = new DecoderBlock(config, backend, RotaryTables.of(config, longest, backend));
+    RotaryTables rotary = RotaryTables.of(config, longest, backend);
+    DecoderBlock block = new DecoderBlock(config, backend, rotary);
     for (int i = 0; i < config.numLayers(); i++) {
       long start = System.nanoTime();
       BlockWeights weights = source.block(i, backend);
       for (Batch b : batches) {
-        b.hidden = block.forward(weights, b.hidden, block.shape(b.members.size(), b.seqLen),
-            source.linearInputs(backend)).output();
+        BlockActivations a = block.forward(weights, b.hidden, block.shape(b.members.size(), b.seqLen),
+            source.linearInputs(backend));
+        a.releaseIntermediates();
+        b.hidden.close();
+        b.hidden = a.output();
       }
+      release(weights);
       listener.blockDone(i, config.numLayers(), System.nanoTime() - start);
     }
 
@@ -75,19 +80,42 @@ public final class LayerwiseRunner {
     Tensor head = source.lmHead(backend);
     for (Batch b : batches) {
       Tensor normed = backend.zeros(b.tokens(), config.hiddenSize());
-      backend.rmsNorm(b.hidden, norm, config.rmsNormEps(), normed, backend.zeros(b.tokens(), 1));
+      Tensor invRms = backend.zeros(b.tokens(), 1);
+      backend.rmsNorm(b.hidden, norm, config.rmsNormEps(), normed, invRms);
+      b.hidden.close();
       b.hidden = null;
+      invRms.close();
       float[] rows = backend.download(normed);
+      normed.close();
       for (int m = 0; m < b.members.size(); m++) {
         for (int p = 0; p < b.seqLen; p += LOGIT_ROWS) {
           int count = Math.min(LOGIT_ROWS, b.seqLen - p);
           float[] slice = new float[count * config.hiddenSize()];
           System.arraycopy(rows, (m * b.seqLen + p) * config.hiddenSize(), slice, 0, slice.length);
           Tensor logits = backend.zeros(count, config.vocabSize());
-          backend.matmul(backend.upload(slice, count, config.hiddenSize()), false, head, true,
-              logits, false);
+          Tensor input = backend.upload(slice, count, config.hiddenSize());
+          backend.matmul(input, false, head, true, logits, false);
+          input.close();
           sink.accept(b.members.get(m), p, logits);
+          logits.close();
         }
+      }
+    }
+    norm.close();
+    head.close();
+    rotary.cos().close();
+    rotary.sin().close();
+  }
+
+  /** Gives back a block's weights, which the source uploaded for this runner alone. */
+  private static void release(BlockWeights weights) {
+    weights.inputNorm().close();
+    weights.postAttentionNorm().close();
+    for (Linear linear : Linear.values()) {
+      weights.weight(linear).close();
+      Tensor bias = weights.bias(linear);
+      if (bias != null) {
+        bias.close();
       }
     }
   }

@@ -5,8 +5,10 @@ import dev.calibra.calibration.cbq.CalibrationListener;
 import dev.calibra.calibration.cbq.CbqCalibrator;
 import dev.calibra.jobs.workdir.ActivationFile;
 import dev.calibra.jobs.workdir.WorkDirectory;
+import dev.calibra.kernels.Backends;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.Tensor;
+import dev.calibra.model.llama.BlockActivations;
 import dev.calibra.model.llama.BlockWeights;
 import dev.calibra.model.llama.DecoderBlock;
 import dev.calibra.model.llama.LlamaWeightSource;
@@ -46,7 +48,7 @@ public final class CaptureTask {
     if (missing.isEmpty()) {
       return List.of();
     }
-    try (TaskBackends.Opened opened = TaskBackends.open(spec.backend(), environment.gpu());
+    try (Backends.Selected opened = TaskBackends.open(spec.backend(), environment.gpu());
         ModelDirectory model = ModelDirectory.open(spec.model())) {
       Backend backend = opened.backend();
       LlamaWeightSource weights = model.weights();
@@ -54,8 +56,8 @@ public final class CaptureTask {
       ActivationStreams streams = new CbqCalibrator(backend, spec.recipe(),
           CalibrationListener.SILENT).embed(weights, samples);
       int seqLen = streams.seqLen();
-      DecoderBlock decoder = new DecoderBlock(weights.config(), backend,
-          RotaryTables.of(weights.config(), seqLen, backend));
+      RotaryTables rotary = RotaryTables.of(weights.config(), seqLen, backend);
+      DecoderBlock decoder = new DecoderBlock(weights.config(), backend, rotary);
       List<Tensor> stream = streams.floatStream();
       for (int block = 0; block <= missing.last(); block++) {
         if (missing.contains(block)) {
@@ -63,9 +65,17 @@ public final class CaptureTask {
               new ActivationStreams(block, stream, stream, seqLen), backend);
         }
         if (block < missing.last()) {
-          stream = forward(decoder, weights.block(block, backend), stream, seqLen);
+          BlockWeights blockWeights = weights.block(block, backend);
+          List<Tensor> next = forward(decoder, blockWeights, stream, seqLen);
+          // GPU memory is not the garbage collector's: give back what the next block no longer needs.
+          blockWeights.closeAllBut(null);
+          stream.forEach(Tensor::close);
+          stream = next;
         }
       }
+      stream.forEach(Tensor::close);
+      rotary.cos().close();
+      rotary.sin().close();
       return List.copyOf(missing);
     }
   }
@@ -74,7 +84,10 @@ public final class CaptureTask {
       List<Tensor> inputs, int seqLen) {
     List<Tensor> outputs = new ArrayList<>(inputs.size());
     for (Tensor x : inputs) {
-      outputs.add(decoder.forward(weights, x, decoder.shape(x.rows() / seqLen, seqLen)).output());
+      BlockActivations activations = decoder.forward(weights, x,
+          decoder.shape(x.rows() / seqLen, seqLen));
+      activations.releaseIntermediates();
+      outputs.add(activations.output());
     }
     return outputs;
   }

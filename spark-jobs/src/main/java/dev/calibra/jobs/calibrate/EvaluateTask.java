@@ -1,5 +1,6 @@
 package dev.calibra.jobs.calibrate;
 
+import dev.calibra.kernels.Backends;
 import dev.calibra.model.eval.Perplexity;
 import dev.calibra.model.eval.PerplexityEvaluator;
 import dev.calibra.model.llama.LayerwiseRunner;
@@ -41,7 +42,7 @@ public final class EvaluateTask {
   public Sums run(int first, int count) throws IOException {
     List<int[]> windows = TokenIdFiles.read(spec.work().evaluationWindows().toString(), null)
         .subList(first, first + count);
-    try (TaskBackends.Opened opened = TaskBackends.open(spec.backend(), environment.gpu());
+    try (Backends.Selected opened = TaskBackends.open(spec.backend(), environment.gpu());
         ModelDirectory model = ModelDirectory.open(spec.model());
         ArtifactWeightSource artifact = ArtifactWeightSource.open(
             FileLocation.of(spec.output(), new Configuration()))) {

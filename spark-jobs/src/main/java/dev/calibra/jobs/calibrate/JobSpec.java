@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.jobs.workdir.JsonFiles;
 import dev.calibra.jobs.workdir.WorkDirectory;
+import dev.calibra.kernels.Backends;
 import dev.calibra.partitioning.Schedule;
 import java.io.IOException;
 import java.io.Serializable;
@@ -22,7 +23,7 @@ import java.io.UncheckedIOException;
  * @param backend auto, cpu or cuda
  */
 public record JobSpec(String model, String workDirectory, String output, String recipeJson,
-    String artifactRecipeJson, Schedule schedule, TaskBackends.Choice backend)
+    String artifactRecipeJson, Schedule schedule, Backends.Choice backend)
     implements Serializable {
 
   private static final long serialVersionUID = 1L;

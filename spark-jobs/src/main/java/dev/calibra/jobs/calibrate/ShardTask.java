@@ -11,6 +11,7 @@ import dev.calibra.jobs.workdir.ActivationFile;
 import dev.calibra.jobs.workdir.CarriedStateFile;
 import dev.calibra.jobs.workdir.JsonFiles;
 import dev.calibra.jobs.workdir.WorkDirectory;
+import dev.calibra.kernels.Backends;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.partitioning.Schedule;
 import dev.calibra.partitioning.Shard;
@@ -62,7 +63,7 @@ public final class ShardTask {
     }
     long start = System.nanoTime();
     CbqRecipe recipe = spec.recipe();
-    try (TaskBackends.Opened opened = TaskBackends.open(spec.backend(), environment.gpu());
+    try (Backends.Selected opened = TaskBackends.open(spec.backend(), environment.gpu());
         ModelDirectory model = ModelDirectory.open(spec.model())) {
       Backend backend = opened.backend();
       LOG.info("shard {}: windows {}, blocks {}, on {} (attempt {})", shard.index(),

@@ -2,7 +2,7 @@ package dev.calibra.jobs.cli;
 
 import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.uniform.QuantizationScheme;
-import dev.calibra.jobs.calibrate.TaskBackends;
+import dev.calibra.kernels.Backends;
 import dev.calibra.partitioning.Schedule;
 import dev.calibra.storage.hf.ModelDirectory;
 import java.io.IOException;
@@ -29,7 +29,7 @@ public record CalibrateOptions(
     EvaluationSettings evaluation,
     CbqRecipe recipe,
     Schedule schedule,
-    TaskBackends.Choice backend,
+    Backends.Choice backend,
     int slots,
     long gpuMemoryBytes,
     String output,
@@ -122,7 +122,7 @@ public record CalibrateOptions(
             QuantizeOptions.intOption(values, "--bits", 4, 1),
             QuantizationScheme.parseGroupSize(values.getOrDefault("--group", "128")))),
         schedule(values.getOrDefault("--schedule", "sequential")),
-        TaskBackends.Choice.parse(values.getOrDefault("--backend", "auto")),
+        Backends.Choice.parse(values.getOrDefault("--backend", "auto")),
         QuantizeOptions.intOption(values, "--slots", 0, 1),
         bytes(values.getOrDefault("--gpu-memory", "80g")),
         output,

@@ -72,7 +72,7 @@ record CbqOptions(
     if (values.containsKey("--calib-text") && values.containsKey("--calib-tokens")) {
       throw new IllegalArgumentException("give either --calib-text or --calib-tokens, not both");
     }
-    return new CbqOptions(
+    CbqOptions options = new CbqOptions(
         values.get("--calib-text"),
         values.get("--calib-tokens"),
         QuantizeOptions.intOption(values, "--calib-samples", DEFAULT_SAMPLES, 1),
@@ -87,6 +87,11 @@ record CbqOptions(
         values.containsKey("--no-cfp"),
         QuantizeOptions.intOption(values, "--act-bits", 0, 0),
         QuantizeOptions.intOption(values, "--seed", 0, 0));
+    // Builds a recipe once now, so that inconsistent settings (an overlap as large as the
+    // window, say) fail before any model is loaded; the weight scheme plays no part in that.
+    options.recipe(new QuantizationScheme(QuantizationScheme.MAX_BITS,
+        QuantizationScheme.PER_CHANNEL));
+    return options;
   }
 
   /** The default recipe for {@code scheme} with these options applied. */

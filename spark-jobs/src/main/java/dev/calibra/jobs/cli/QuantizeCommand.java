@@ -10,10 +10,12 @@ import dev.calibra.calibration.cbq.CbqCalibrator;
 import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.rtn.RoundToNearest;
 import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.kernels.Backends;
+import dev.calibra.kernels.cuda.CudaOptions;
+import dev.calibra.kernels.cuda.MatmulPrecision;
 import dev.calibra.jobs.artifact.QuantizedRunRecorder;
 import dev.calibra.jobs.artifact.RunMetrics;
 import dev.calibra.model.backend.Backend;
-import dev.calibra.model.cpu.CpuBackend;
 import dev.calibra.model.cpu.Parallel;
 import dev.calibra.model.eval.Perplexity;
 import dev.calibra.model.eval.PerplexityEvaluator;
@@ -53,13 +55,16 @@ final class QuantizeCommand {
 
   void run() throws IOException {
     System.setProperty("calibra.cpu.threads", Integer.toString(options.threads()));
-    Backend backend = new CpuBackend();
-    try (ModelDirectory model = ModelDirectory.open(options.model())) {
+    CudaOptions cuda = CudaOptions.defaults()
+        .withPrecision(MatmulPrecision.parse(options.gpuPrecision()));
+    try (Backends.Selected backend = Backends.open(Backends.Choice.parse(options.backend()), cuda);
+        ModelDirectory model = ModelDirectory.open(options.model())) {
       run(backend, model);
     }
   }
 
-  private void run(Backend backend, ModelDirectory model) throws IOException {
+  private void run(Backends.Selected selected, ModelDirectory model) throws IOException {
+    Backend backend = selected.backend();
     LlamaConfig config = model.config();
     out.printf(Locale.ROOT, "model %s: %s, %d blocks, hidden %d, %d/%d heads, vocab %d%n",
         model.location(), config.architecture(), config.numLayers(), config.hiddenSize(),
@@ -67,7 +72,7 @@ final class QuantizeCommand {
     EvaluationData data = EvaluationData.load(options, model);
     out.printf(Locale.ROOT, "evaluation: %s, %d windows, %d predictions%n", data.description(),
         data.windows().size(), data.predictions());
-    out.printf(Locale.ROOT, "backend %s with %d threads%n", backend.name(), Parallel.threads());
+    out.printf(Locale.ROOT, "backend %s, %d CPU threads%n", selected.description(), Parallel.threads());
 
     QuantizeReport report = new QuantizeReport();
     report.put("tool", "calibra quantize");

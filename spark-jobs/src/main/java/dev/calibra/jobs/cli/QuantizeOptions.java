@@ -1,6 +1,8 @@
 package dev.calibra.jobs.cli;
 
 import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.kernels.Backends;
+import dev.calibra.kernels.cuda.MatmulPrecision;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +25,7 @@ public record QuantizeOptions(
     List<QuantizationScheme> schemes,
     boolean quantizeLmHead,
     String backend,
+    String gpuPrecision,
     int threads,
     int batchTokens,
     String report,
@@ -64,7 +67,10 @@ public record QuantizeOptions(
         + "group pair is run [default: 128]"});
     HELP.put("--quantize-lm-head", new String[] {"", "quantize the output projection too (kept float by "
         + "default; embeddings and norms always stay float)"});
-    HELP.put("--backend", new String[] {"cpu", "compute backend [default: cpu]"});
+    HELP.put("--backend", new String[] {"auto|cpu|cuda", "compute backend; auto takes the GPU when one "
+        + "is usable [default: cpu]"});
+    HELP.put("--gpu-precision", new String[] {"bf16|fp32", "inputs of the GPU's matrix products: bf16 "
+        + "on the tensor cores, or exact fp32 [default: bf16]"});
     HELP.put("--threads", new String[] {"N", "CPU threads [default: all available cores]"});
     HELP.put("--batch-tokens", new String[] {"N", "tokens per forward batch, bounds activation memory "
         + "[default: 8192]"});
@@ -152,9 +158,9 @@ public record QuantizeOptions(
           + "CBQ calibrates the blocks and keeps the output projection float");
     }
     String backend = values.getOrDefault("--backend", "cpu").toLowerCase(Locale.ROOT);
-    if (!backend.equals("cpu")) {
-      throw new IllegalArgumentException("--backend '" + backend + "' is not available (available: cpu)");
-    }
+    Backends.Choice.parse(backend);
+    String gpuPrecision = values.getOrDefault("--gpu-precision", "bf16").toLowerCase(Locale.ROOT);
+    MatmulPrecision.parse(gpuPrecision);
     if (values.containsKey("--eval-text") && values.containsKey("--eval-tokens")) {
       throw new IllegalArgumentException("give either --eval-text or --eval-tokens, not both");
     }
@@ -169,6 +175,7 @@ public record QuantizeOptions(
         schemes(values.getOrDefault("--bits", "4"), values.getOrDefault("--group", "128")),
         values.containsKey("--quantize-lm-head"),
         backend,
+        gpuPrecision,
         intOption(values, "--threads", Runtime.getRuntime().availableProcessors(), 1),
         intOption(values, "--batch-tokens", 8192, 1),
         values.getOrDefault("--report", "calibra-report.json"),

@@ -41,7 +41,7 @@ public final class JobSummary {
     sparkFacts.put("application_id", spark.sc().applicationId());
     sparkFacts.put("default_parallelism", spark.defaultParallelism());
     json.put("schedule", options.schedule().name().toLowerCase(Locale.ROOT));
-    json.put("backend", options.backend().label());
+    json.put("backend", options.backend().name().toLowerCase(Locale.ROOT));
     json.put("artifact", options.output());
     json.put("work_directory", options.workDirectory());
     json.set("recipe", JsonFiles.JSON.valueToTree(options.recipe()));

@@ -4,6 +4,7 @@ import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.uniform.QuantizationScheme;
 import dev.calibra.jobs.workdir.TokenFile;
 import dev.calibra.jobs.workdir.WorkDirectory;
+import dev.calibra.kernels.Backends;
 import dev.calibra.partitioning.CalibrationPlan;
 import dev.calibra.partitioning.ExecutorSpec;
 import dev.calibra.partitioning.ModelShape;
@@ -48,7 +49,7 @@ record StoriesJob(JobSpec spec, CalibrationPlan plan, List<int[]> samples) {
     JobSpec spec = new JobSpec(model().toString(), work.root().toString(),
         directory.resolve("model.arrow").toString(), recipe,
         JobArtifact.recipe(RECIPE, schedule, plan.shards(), SAMPLES, samples.get(0).length, 0)
-            .toString(), schedule, TaskBackends.Choice.CPU);
+            .toString(), schedule, Backends.Choice.CPU);
     return new StoriesJob(spec, plan, samples);
   }
 

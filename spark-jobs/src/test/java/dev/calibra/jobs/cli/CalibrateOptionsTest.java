@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.uniform.QuantizationScheme;
-import dev.calibra.jobs.calibrate.TaskBackends;
+import dev.calibra.kernels.Backends;
 import dev.calibra.partitioning.Schedule;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +22,7 @@ class CalibrateOptionsTest {
     assertEquals(CalibrateOptions.DEFAULT_SAMPLES, options.calibration().samples());
     assertEquals(CbqRecipe.defaults(new QuantizationScheme(4, 128)), options.recipe());
     assertEquals(Schedule.SEQUENTIAL, options.schedule());
-    assertEquals(TaskBackends.Choice.AUTO, options.backend());
+    assertEquals(Backends.Choice.AUTO, options.backend());
     assertEquals("calibra-job/model.arrow", options.output());
     assertEquals("calibra-job/model.work", options.workDirectory());
     assertEquals("calibra-job/model.summary.json", options.summary());
@@ -42,7 +42,7 @@ class CalibrateOptionsTest {
     assertEquals(expected, options.recipe());
     assertEquals(64, options.calibration().samples());
     assertEquals(Schedule.PARALLEL, options.schedule());
-    assertEquals(TaskBackends.Choice.CPU, options.backend());
+    assertEquals(Backends.Choice.CPU, options.backend());
     assertEquals("hdfs://nn/jobs/a.work", options.workDirectory());
   }
 

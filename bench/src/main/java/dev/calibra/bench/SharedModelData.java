@@ -1,4 +1,4 @@
-package dev.calibra.bench.quality;
+package dev.calibra.bench;
 
 import dev.calibra.model.eval.EvaluationWindows;
 import dev.calibra.storage.tokens.TokenIdFiles;
@@ -12,19 +12,20 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The calibration samples and evaluation windows of a shared model, as shared/README.md defines
+ * The calibration samples and evaluation windows of a shared model (benchmarks find the shared
+ * folder through -Dcalibra.shared, as bench/run sets it), as shared/README.md defines
  * them: pre-tokenized splits in sequences.json (stories260K), or calibration.txt and heldout.txt
  * through the model's tokenizer (dict-llama-15M: 128 calibration windows of 512 tokens, and the
  * first 40 held-out windows of 512 predictions).
  */
-record SharedModelData(String name, Path directory, List<int[]> calibration,
+public record SharedModelData(String name, Path directory, List<int[]> calibration,
     List<int[]> evaluation) {
 
   private static final int TEXT_CONTEXT = 512;
   private static final int TEXT_CALIBRATION_SAMPLES = 128;
   private static final int TEXT_EVALUATION_WINDOWS = 40;
 
-  static SharedModelData load(Path directory) throws IOException {
+  public static SharedModelData load(Path directory) throws IOException {
     String name = directory.getFileName().toString();
     Path sequences = directory.resolve("sequences.json");
     if (Files.exists(sequences)) {
@@ -44,5 +45,10 @@ record SharedModelData(String name, Path directory, List<int[]> calibration,
     List<int[]> evaluation = EvaluationWindows.ofStream(TextCorpus.encodeParagraphs(tokenizer,
         Files.readString(directory.resolve("heldout.txt"))), TEXT_CONTEXT, TEXT_EVALUATION_WINDOWS);
     return new SharedModelData(name, directory, calibration, evaluation);
+  }
+
+  /** The shared models folder: -Dcalibra.shared, or ../shared from the working directory. */
+  public static Path modelsFolder() {
+    return Path.of(System.getProperty("calibra.shared", "../shared"), "models");
   }
 }

@@ -1,0 +1,195 @@
+package dev.calibra.bench.quality;
+
+import dev.calibra.bench.SharedModelData;
+
+import dev.calibra.bench.ResultFile;
+import dev.calibra.bench.Table;
+import dev.calibra.calibration.QuantizedBlock;
+import dev.calibra.calibration.QuantizedWeightSource;
+import dev.calibra.calibration.cbq.CalibrationListener;
+import dev.calibra.calibration.cbq.CbqCalibrator;
+import dev.calibra.calibration.cbq.CbqRecipe;
+import dev.calibra.calibration.rtn.RoundToNearest;
+import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.model.cpu.CpuBackend;
+import dev.calibra.model.cpu.Parallel;
+import dev.calibra.model.eval.PerplexityEvaluator;
+import dev.calibra.model.llama.LayerwiseRunner;
+import dev.calibra.model.llama.LlamaWeightSource;
+import dev.calibra.storage.hf.ModelDirectory;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.UnaryOperator;
+
+/**
+ * Entry {@code cbq-quality}: float, round-to-nearest and CBQ perplexity of each shared model at
+ * W8/W4/W3/W2 (weights only) and W4A8, grouped and per-channel, with CBQ's calibration time, next
+ * to the GPTQ numbers of shared/README.md and the targets of issue 3; then ablations of CBQ on one
+ * scheme per model (no LoRA-Rounding, no pre-processing, windows of one block). CBQ runs its
+ * default recipe on the model's calibration data; every row is evaluated on the evaluation data.
+ *
+ * <p>Arguments: model names (default: both shared models), each optionally followed by the
+ * schemes to run, e.g. {@code bench/run cbq-quality stories260K dict-llama-15M:w4g128,w2g64}
+ * (ablations run only when the model's W3 scheme does). The dict-llama-15M rows take most of the
+ * time: about 15 minutes each on two free cores.
+ */
+public final class CbqQualityBenchmark {
+
+  private static final String ENTRY = "cbq-quality";
+
+  /** A scheme of the table: weight bits and group, and activation bits (0: float). */
+  record Scheme(int bits, int group, int activationBits) {
+    QuantizationScheme weights() {
+      return new QuantizationScheme(bits, group);
+    }
+
+    String label() {
+      return weights().label() + (activationBits > 0 ? " a" + activationBits : "");
+    }
+
+    /** "w4g128", "w4pc", "w4a8g128": how the command line names a scheme. */
+    String compactLabel() {
+      return "w" + bits + (activationBits > 0 ? "a" + activationBits : "")
+          + (group == QuantizationScheme.PER_CHANNEL ? "pc" : "g" + group);
+    }
+  }
+
+  /** An ablation: a name and what it changes in the default recipe. */
+  record Ablation(String name, UnaryOperator<CbqRecipe.Builder> change) {}
+
+  private static final List<Ablation> ABLATIONS = List.of(
+      new Ablation("no LoRA-Rounding", b -> b.loraRank(0)),
+      new Ablation("no CFP", b -> b.preprocessing(false, false)),
+      new Ablation("w=1 o=0", b -> b.window(1, 0)),
+      new Ablation("+ channel-scale search", b -> b.searchChannelScales(true)));
+
+  record Results(String entry, String measuredAt, int threads, List<ModelResult> models) {}
+
+  record ModelResult(String model, double floatPerplexity, long predictions,
+      String calibration, List<QualityRow> rows) {}
+
+  private CbqQualityBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    List<String> models = args.length > 0 ? List.of(args)
+        : List.of("stories260K", "dict-llama-15M");
+    Path shared = SharedModelData.modelsFolder();
+    for (String argument : models) {
+      String[] nameAndSchemes = argument.split(":", 2);
+      List<String> only = nameAndSchemes.length > 1
+          ? List.of(nameAndSchemes[1].split(",")) : List.of();
+      ModelResult result = run(SharedModelData.load(shared.resolve(nameAndSchemes[0])), only);
+      print(result);
+      // One file per model, so that models measured in separate runs keep their results.
+      System.out.println("Results written to " + ResultFile.write(ENTRY + "-" + result.model(),
+          new Results(ENTRY, Instant.now().toString(), Parallel.threads(), List.of(result))));
+    }
+  }
+
+  /** The schemes of a model: group 128 where rows are at least that long, else 32. */
+  private static List<Scheme> schemes(String model, int shortestRow) {
+    int group = shortestRow >= 128 ? 128 : 32;
+    List<Scheme> schemes = new ArrayList<>(List.of(new Scheme(8, group, 0),
+        new Scheme(4, group, 0), new Scheme(3, group, 0), new Scheme(2, group, 0),
+        new Scheme(4, group, 8), new Scheme(4, QuantizationScheme.PER_CHANNEL, 0)));
+    if (model.equals("dict-llama-15M")) {
+      schemes.add(new Scheme(2, 64, 0)); // issue 3's W2 bar is at group 64
+    } else {
+      schemes.add(new Scheme(3, QuantizationScheme.PER_CHANNEL, 0));
+    }
+    return schemes;
+  }
+
+  /** {@code only}: compact scheme labels to run ("w4g128", "w4pc", "w4a8g128"), or all if empty. */
+  private static ModelResult run(SharedModelData data, List<String> only) throws Exception {
+    CpuBackend backend = new CpuBackend();
+    try (ModelDirectory model = ModelDirectory.open(data.directory().toString())) {
+      LlamaWeightSource weights = model.weights();
+      int shortestRow = Math.min(model.config().hiddenSize(), model.config().queryWidth());
+      double floatPerplexity = perplexity(backend, weights, data);
+      System.err.printf(Locale.ROOT, "%s: float %.3f%n", data.name(), floatPerplexity);
+      List<QualityRow> rows = new ArrayList<>();
+      List<Scheme> schemes = schemes(data.name(), shortestRow);
+      Scheme ablated = schemes.get(2); // W3: where every part has the most to do
+      for (Scheme scheme : schemes) {
+        if (only.isEmpty() || only.contains(scheme.compactLabel())) {
+          rows.add(row(backend, weights, data, scheme, "scheme", b -> b, floatPerplexity));
+        }
+      }
+      if (only.isEmpty() || only.contains(ablated.compactLabel())) {
+        for (Ablation ablation : ABLATIONS) {
+          rows.add(row(backend, weights, data, ablated, ablation.name(), ablation.change(),
+              floatPerplexity));
+        }
+      }
+      long predictions = data.evaluation().stream().mapToLong(w -> w.length - 1).sum();
+      return new ModelResult(data.name(), floatPerplexity, predictions,
+          data.calibration().size() + " samples of " + data.calibration().get(0).length
+              + " tokens", rows);
+    }
+  }
+
+  private static QualityRow row(CpuBackend backend, LlamaWeightSource weights,
+      SharedModelData data, Scheme scheme, String variant, UnaryOperator<CbqRecipe.Builder> change,
+      double floatPerplexity) {
+    double rtn = perplexity(backend, new QuantizedWeightSource(weights,
+        new RoundToNearest(scheme.weights()), null, b -> { }, scheme.activationBits()), data);
+    CbqRecipe recipe = change.apply(CbqRecipe.defaults(scheme.weights()).toBuilder()
+        .activations(scheme.activationBits(), CbqRecipe.defaults(scheme.weights()).dropProbability()))
+        .build();
+    long start = System.nanoTime();
+    LlamaWeightSource calibrated = new CbqCalibrator(backend, recipe, progress(data.name(), scheme))
+        .calibrate(weights, data.calibration());
+    double seconds = (System.nanoTime() - start) / 1e9;
+    double cbq = perplexity(backend, calibrated, data);
+    System.err.printf(Locale.ROOT, "%s %s %s: RTN %.3f, CBQ %.3f (%.0f s)%n", data.name(),
+        scheme.label(), variant, rtn, cbq, seconds);
+    String weightLabel = scheme.weights().label();
+    boolean main = variant.equals("scheme") && scheme.activationBits() == 0;
+    return new QualityRow(data.name(), scheme.label(), variant, rtn, cbq, seconds,
+        scheme.activationBits() == 0 ? Baselines.gptq(data.name(), weightLabel) : null,
+        main ? Baselines.target(data.name(), weightLabel, floatPerplexity) : null);
+  }
+
+  private static CalibrationListener progress(String model, Scheme scheme) {
+    return new CalibrationListener() {
+      @Override
+      public void windowDone(WindowReport r) {
+        System.err.printf(Locale.ROOT, "  %s %s window %d/%d: %.4f → %.4f (%.0f s)%n", model,
+            scheme.label(), r.index() + 1, r.windows(), r.losses().start(), r.losses().end(),
+            r.seconds());
+      }
+
+      @Override
+      public void blockDone(QuantizedBlock block) {}
+    };
+  }
+
+  private static double perplexity(CpuBackend backend, LlamaWeightSource weights,
+      SharedModelData data) {
+    return new PerplexityEvaluator(new LayerwiseRunner(backend, 8192, (i, n, t) -> { }))
+        .evaluate(weights, data.evaluation()).value();
+  }
+
+  private static void print(ModelResult result) {
+    System.out.printf(Locale.ROOT, "%n%s: float perplexity %.3f (%d predictions); CBQ calibrated "
+        + "on %s%n", result.model(), result.floatPerplexity(), result.predictions(),
+        result.calibration());
+    Table table = new Table("scheme", "variant", "RTN", "GPTQ", "CBQ", "target", "met",
+        "calib s");
+    for (QualityRow r : result.rows()) {
+      table.row(r.scheme(), r.variant(), format(r.rtn()), r.gptq() == null ? "-" : format(r.gptq()),
+          format(r.cbq()), r.target() == null ? "-" : format(r.target()),
+          r.target() == null ? "-" : r.cbq() <= r.target() ? "yes" : "no",
+          String.format(Locale.ROOT, "%.0f", r.calibrationSeconds()));
+    }
+    table.print(System.out);
+  }
+
+  private static String format(double perplexity) {
+    return String.format(Locale.ROOT, perplexity < 1000 ? "%.2f" : "%.0f", perplexity);
+  }
+}

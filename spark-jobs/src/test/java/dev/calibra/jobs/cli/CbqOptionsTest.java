@@ -1,0 +1,64 @@
+package dev.calibra.jobs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.calibra.calibration.cbq.CbqRecipe;
+import dev.calibra.calibration.uniform.QuantizationScheme;
+import org.junit.jupiter.api.Test;
+
+class CbqOptionsTest {
+
+  private static final QuantizationScheme W3 = new QuantizationScheme(3, 128);
+
+  @Test
+  void unsetOptionsKeepTheRecipeDefaults() {
+    QuantizeOptions options = QuantizeOptions.parse(new String[] {"--method", "cbq"});
+    assertEquals(CbqRecipe.defaults(W3), options.cbq().recipe(W3));
+    assertEquals(CbqOptions.DEFAULT_SAMPLES, options.cbq().samples());
+  }
+
+  @Test
+  void givenOptionsChangeTheirFieldsOnly() {
+    QuantizeOptions options = QuantizeOptions.parse(new String[] {"--method", "cbq", "--epochs",
+        "7", "--lora-rank", "0", "--window", "3", "--kl-weight", "0.5", "--no-cfp", "--act-bits",
+        "8", "--seed", "9", "--calib-samples", "32", "--calib-seq-len", "256"});
+    CbqRecipe recipe = options.cbq().recipe(W3);
+    CbqRecipe defaults = CbqRecipe.defaults(W3);
+    assertEquals(7, recipe.epochs());
+    assertEquals(0, recipe.loraRank());
+    assertEquals(3, recipe.windowSize());
+    assertEquals(defaults.overlap(), recipe.overlap(), "the overlap keeps its default");
+    assertEquals(0.5f, recipe.klWeight());
+    assertTrue(!recipe.truncateWeightOutliers() && !recipe.scaleActivationOutliers());
+    assertEquals(8, recipe.activationBits());
+    assertEquals(9, recipe.seed());
+    assertEquals(defaults.batchSize(), recipe.batchSize());
+    assertEquals(32, options.cbq().samples());
+    assertEquals(256, options.cbq().seqLen());
+  }
+
+  @Test
+  void rtnRunsHaveNoCbqOptionsAndRefuseThem() {
+    assertNull(QuantizeOptions.parse(new String[0]).cbq());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> QuantizeOptions.parse(new String[] {"--calib-samples", "8"}));
+    assertEquals("--calib-samples applies to --method cbq only", e.getMessage());
+  }
+
+  @Test
+  void badValuesAreNamed() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> QuantizeOptions.parse(new String[] {"--method", "cbq", "--window", "2",
+            "--overlap", "2"}));
+    assertTrue(e.getMessage().contains("overlap"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> QuantizeOptions.parse(
+        new String[] {"--method", "cbq", "--kl-weight", "-1"}));
+    assertEquals("--kl-weight must be a number ≥ 0, got '-1'", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> QuantizeOptions.parse(
+        new String[] {"--method", "gptq"}));
+    assertEquals("--method 'gptq' is not available (available: rtn, cbq)", e.getMessage());
+  }
+}
