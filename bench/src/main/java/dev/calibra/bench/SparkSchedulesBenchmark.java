@@ -37,8 +37,10 @@ public final class SparkSchedulesBenchmark {
   record Scaling(String model, String recipe, String mode, List<ScalingRun> runs,
       double calibrateSpeedup, double jobSpeedup) {}
 
+  /** One run; {@code recipe} is the job's whole CBQ recipe, whose defaults are still tuned. */
   record QualityRun(String model, String scheme, int samples, String schedule, int shards,
-      double floatPerplexity, double quantizedPerplexity, double calibrateSeconds) {}
+      double floatPerplexity, double quantizedPerplexity, double calibrateSeconds,
+      JsonNode recipe) {}
 
   record Machine(int logicalCpus, String java) {}
 
@@ -137,7 +139,7 @@ public final class SparkSchedulesBenchmark {
           summary.path("plan").path("shards").size(),
           summary.path("perplexity").path("float").asDouble(),
           summary.path("perplexity").path("quantized").asDouble(),
-          stageSeconds(summary, "calibrate")));
+          stageSeconds(summary, "calibrate"), recipe));
     }
     return runs;
   }

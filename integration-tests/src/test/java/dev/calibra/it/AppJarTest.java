@@ -10,9 +10,9 @@ import java.util.jar.JarFile;
 import org.junit.jupiter.api.Test;
 
 /**
- * The spark-submit application jar: Calibra's own classes and main class, and nothing a Spark
- * installation provides (two copies of Spark, Scala, Hadoop, Arrow or Jackson on one classpath
- * fail in ways that are hard to trace).
+ * The spark-submit application jar: Calibra's own classes and main class, JCuda for the GPU
+ * backend, and nothing a Spark installation provides (two copies of Spark, Scala, Hadoop, Arrow
+ * or Jackson on one classpath fail in ways that are hard to trace).
  */
 class AppJarTest {
 
@@ -25,7 +25,7 @@ class AppJarTest {
       "org/slf4j/", "org/apache/logging/", "io/netty/");
 
   @Test
-  void holdsCalibraAndNothingSparkProvides() throws Exception {
+  void holdsCalibraAndJcudaAndNothingSparkProvides() throws Exception {
     assertTrue(Files.isRegularFile(APP_JAR), APP_JAR + " is missing: mvn package builds it");
     try (JarFile jar = new JarFile(APP_JAR.toFile())) {
       assertEquals("dev.calibra.jobs.spark.CalibrateJobMain",
@@ -33,12 +33,14 @@ class AppJarTest {
       List<String> classes = jar.stream().map(e -> e.getName())
           .filter(n -> n.endsWith(".class")).toList();
       for (String module : List.of("jobs/spark/", "calibration/cbq/", "partitioning/",
-          "storage/artifact/", "model/cpu/", "tokenizers/")) {
+          "storage/artifact/", "model/cpu/", "tokenizers/", "kernels/cuda/")) {
         assertTrue(classes.stream().anyMatch(n -> n.startsWith("dev/calibra/" + module)),
             "no class of dev/calibra/" + module);
       }
-      List<String> foreign = classes.stream().filter(n -> !n.startsWith("dev/calibra/")).toList();
-      assertEquals(List.of(), foreign, "classes that are not Calibra's");
+      List<String> foreign = classes.stream()
+          .filter(n -> !n.startsWith("dev/calibra/") && !n.startsWith("jcuda/")).toList();
+      assertEquals(List.of(), foreign, "classes that are neither Calibra's nor JCuda's");
+      assertTrue(classes.contains("jcuda/driver/JCudaDriver.class"));
       assertTrue(PROVIDED.stream().noneMatch(p -> jar.stream()
           .anyMatch(e -> e.getName().startsWith(p))));
     }
