@@ -42,6 +42,7 @@ public final class CbqTry {
         case "samples" -> data = new SharedModelData(data.name(), data.directory(), data.calibration().subList(0, Integer.parseInt(kv[1])), data.evaluation());
         case "truncate" -> b.preprocessing(Boolean.parseBoolean(kv[1]), true);
         case "scales" -> b.searchChannelScales(Boolean.parseBoolean(kv[1]));
+        case "logit" -> b.logitLoss(Float.parseFloat(kv[1]));
         case "tau" -> b.roundingTemperatureEnd(Float.parseFloat(kv[1]));
         case "first" -> firstWindows = Integer.parseInt(kv[1]);
         case "abits" -> b.activations(Integer.parseInt(kv[1]), 0.5f);

@@ -165,9 +165,17 @@ public final class CbqCalibrator {
         windowQuantizers.add(quantizers.get(b));
         floatInputs.add(forward(block, floatBlocks.get(b), blockInputs, seqLen));
       }
+      LogitDistillation head = recipe.logitLossWeight() > 0
+          && window.last() == config.numLayers() - 1
+          ? new LogitDistillation(backend, source.finalNorm(backend), source.lmHead(backend),
+              config.rmsNormEps())
+          : null;
       WindowLosses losses = new WindowCalibrator(backend, block, recipe).calibrate(windowFloat,
           windowQuantizers, quantizedStream, floatInputs.get(window.size()), seqLen,
-          recipe.seed() * 1_000_003L + window.index());
+          recipe.seed() * 1_000_003L + window.index(), head);
+      if (head != null) {
+        head.close();
+      }
 
       // Finished: blocks no later window of this part holds, short of the hand-off block.
       int nextFirst = w + 1 < windows.size() ? windows.get(w + 1).first() : handOffBlock;

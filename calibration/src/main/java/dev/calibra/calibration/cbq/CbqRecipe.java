@@ -19,6 +19,9 @@ import dev.calibra.calibration.uniform.QuantizationScheme;
  * @param roundingLearningRate Adam learning rate of the LoRA-Rounding factors
  * @param klWeight weight of the KL-divergence term of the loss; 0 disables it
  * @param klTemperature temperature of the softmax the KL term compares outputs through
+ * @param logitLossWeight weight of a KL loss on the model's logits (final norm and output
+ *     projection applied to output and target) in the window that ends at the last block; 0
+ *     disables it
  * @param regularizerWeight weight of the rounding regulariser (per rounding decision, relative
  *     to the normalised reconstruction loss)
  * @param betaStart regulariser exponent once the warm-up is over (soft: hardly any pressure)
@@ -48,6 +51,7 @@ public record CbqRecipe(
     float roundingLearningRate,
     float klWeight,
     float klTemperature,
+    float logitLossWeight,
     float regularizerWeight,
     float betaStart,
     float betaEnd,
@@ -72,6 +76,7 @@ public record CbqRecipe(
     require(clipLearningRate >= 0 && roundingLearningRate >= 0, "learning rates must be ≥ 0");
     require(klWeight >= 0, "KL weight must be ≥ 0, got " + klWeight);
     require(klTemperature > 0, "KL temperature must be > 0, got " + klTemperature);
+    require(logitLossWeight >= 0, "logit loss weight must be ≥ 0, got " + logitLossWeight);
     require(regularizerWeight >= 0, "regulariser weight must be ≥ 0, got " + regularizerWeight);
     require(betaStart >= betaEnd && betaEnd > 0, "need betaStart ≥ betaEnd > 0");
     require(warmupFraction >= 0 && warmupFraction < 1, "warm-up fraction must be in [0, 1)");
@@ -121,6 +126,7 @@ public record CbqRecipe(
     private float roundingLearningRate = 5e-3f;
     private float klWeight = 0f;
     private float klTemperature = 1f;
+    private float logitLossWeight = 1f;
     private float regularizerWeight = 0.01f;
     private float betaStart = 20f;
     private float betaEnd = 2f;
@@ -150,6 +156,7 @@ public record CbqRecipe(
       roundingLearningRate = r.roundingLearningRate;
       klWeight = r.klWeight;
       klTemperature = r.klTemperature;
+      logitLossWeight = r.logitLossWeight;
       regularizerWeight = r.regularizerWeight;
       betaStart = r.betaStart;
       betaEnd = r.betaEnd;
@@ -211,6 +218,11 @@ public record CbqRecipe(
       return this;
     }
 
+    public Builder logitLoss(float weight) {
+      logitLossWeight = weight;
+      return this;
+    }
+
     public Builder regularizer(float weight, float start, float end, float warmup) {
       regularizerWeight = weight;
       betaStart = start;
@@ -249,7 +261,7 @@ public record CbqRecipe(
     public CbqRecipe build() {
       return new CbqRecipe(scheme, windowSize, overlap, loraRank, learnClipping, minInitialClip,
           epochs, batchSize, clipLearningRate, roundingLearningRate, klWeight, klTemperature,
-          regularizerWeight, betaStart, betaEnd, warmupFraction, roundingTemperatureEnd,
+          logitLossWeight, regularizerWeight, betaStart, betaEnd, warmupFraction, roundingTemperatureEnd,
           truncateWeightOutliers, scaleActivationOutliers, searchChannelScales, activationBits,
           dropProbability, seed);
     }

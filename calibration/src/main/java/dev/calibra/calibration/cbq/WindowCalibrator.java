@@ -52,10 +52,12 @@ final class WindowCalibrator {
    * @param inputs batches of window inputs; targets the float outputs for the same batches
    * @param seqLen tokens per calibration sample
    * @param seed this window's seed (sample order and QDrop masks)
+   * @param head the model's output head when this window ends at the last block and the recipe
+   *     adds a logit loss, else null
    */
   WindowLosses calibrate(List<BlockWeights> floatWeights,
       List<? extends Map<Linear, ? extends LayerQuantizer>> quantizers, List<Tensor> inputs,
-      List<Tensor> targets, int seqLen, long seed) {
+      List<Tensor> targets, int seqLen, long seed, LogitDistillation head) {
     int steps = recipe.epochs() * inputs.size();
     double targetEnergy = meanSquare(targets);
     long roundingElements = 0;
@@ -94,6 +96,10 @@ final class WindowCalibrator {
         if (recipe.klWeight() > 0) {
           loss += recipe.klWeight() / output.rows() * backend.softmaxKlDivergence(target, output,
               recipe.klTemperature(), recipe.klWeight() / output.rows(), dOutput);
+        }
+        if (head != null) {
+          loss += recipe.logitLossWeight()
+              * head.addLoss(output, target, recipe.logitLossWeight(), dOutput);
         }
         for (BlockGradients g : gradients) {
           zero(g);

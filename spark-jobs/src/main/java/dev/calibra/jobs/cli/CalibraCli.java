@@ -1,5 +1,6 @@
 package dev.calibra.jobs.cli;
 
+import dev.calibra.jobs.spark.CalibrateJobMain;
 import java.io.PrintStream;
 
 /** The {@code calibra} command line: dispatches to a sub-command and turns failures into exit codes. */
@@ -15,18 +16,22 @@ public final class CalibraCli {
   public static int run(String[] args, PrintStream out, PrintStream err) {
     if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
       out.println("Usage: calibra <command> [options]\n\nCommands:\n"
+          + "  calibrate    CBQ-calibrate a model on Spark, local by default (calibra calibrate --help)\n"
           + "  quantize     quantize a model and measure its perplexity (calibra quantize --help)\n"
           + "  evaluate     perplexity of the model in an artifact (calibra evaluate --help)\n"
           + "  export-gptq  write an artifact as a GPTQ checkpoint (calibra export-gptq --help)");
       return args.length == 0 ? 2 : 0;
     }
     String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+    if (args[0].equals("calibrate")) {
+      return CalibrateJobMain.run(rest, out, err);
+    }
     if (args[0].equals("evaluate") || args[0].equals("export-gptq")) {
       return ArtifactCommands.run(args[0], rest, out, err);
     }
     if (!args[0].equals("quantize")) {
       err.println("calibra: unknown command '" + args[0]
-          + "' (commands: quantize, evaluate, export-gptq)");
+          + "' (commands: calibrate, quantize, evaluate, export-gptq)");
       return 2;
     }
     if (QuantizeOptions.wantsHelp(rest)) {
@@ -50,7 +55,7 @@ public final class CalibraCli {
   }
 
   /** The message chain of an exception, which names the file and item at fault. */
-  static String describe(Throwable e) {
+  public static String describe(Throwable e) {
     StringBuilder text = new StringBuilder(String.valueOf(e.getMessage()));
     for (Throwable cause = e.getCause(); cause != null && cause != e; cause = cause.getCause()) {
       text.append("\n  caused by: ").append(cause.getMessage());

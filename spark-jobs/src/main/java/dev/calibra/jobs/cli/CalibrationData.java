@@ -18,7 +18,7 @@ import org.apache.hadoop.conf.Configuration;
  * of the calibration text (encoded paragraph by paragraph with BOS, as the perplexity protocol
  * encodes text), or the first N pre-tokenized sequences cut to seqLen.
  */
-record CalibrationData(String description, List<int[]> samples) {
+public record CalibrationData(String description, List<int[]> samples) {
 
   private static final long MAX_TEXT_BYTES = 1L << 30;
 

@@ -22,6 +22,7 @@ record CbqOptions(
     Integer windowSize,
     Integer overlap,
     Float klWeight,
+    Float logitLossWeight,
     boolean noLearnedClipping,
     boolean noPreprocessing,
     int activationBits,
@@ -52,6 +53,8 @@ record CbqOptions(
     HELP.put("--overlap", new String[] {"O", "cbq: blocks shared by consecutive windows"});
     HELP.put("--kl-weight", new String[] {"X", "cbq: weight of the KL-divergence loss term, 0 "
         + "disables it"});
+    HELP.put("--logit-loss", new String[] {"X", "cbq: weight of the KL loss on the model's logits "
+        + "in the last window, 0 disables it"});
     HELP.put("--no-lwc", new String[] {"", "cbq: keep each group's full range (no learned clipping)"});
     HELP.put("--no-cfp", new String[] {"", "cbq: no coarse-to-fine outlier pre-processing"});
     HELP.put("--act-bits", new String[] {"N", "cbq: also quantize linear-layer inputs per token to N "
@@ -83,6 +86,7 @@ record CbqOptions(
         optionalInt(values, "--window", 1),
         optionalInt(values, "--overlap", 0),
         optionalFloat(values, "--kl-weight"),
+        optionalFloat(values, "--logit-loss"),
         values.containsKey("--no-lwc"),
         values.containsKey("--no-cfp"),
         QuantizeOptions.intOption(values, "--act-bits", 0, 0),
@@ -113,6 +117,9 @@ record CbqOptions(
     }
     if (klWeight != null) {
       b.kl(klWeight, defaults.klTemperature());
+    }
+    if (logitLossWeight != null) {
+      b.logitLoss(logitLossWeight);
     }
     if (noLearnedClipping) {
       b.learnClipping(false);

@@ -15,7 +15,7 @@ import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 
 /** The evaluation windows a run scores, from text through the model's tokenizer or from ids. */
-record EvaluationData(String description, List<int[]> windows, int contextLength) {
+public record EvaluationData(String description, List<int[]> windows, int contextLength) {
 
   /** Text files larger than this are refused rather than read onto the heap. */
   private static final long MAX_TEXT_BYTES = 1L << 30;
@@ -23,7 +23,7 @@ record EvaluationData(String description, List<int[]> windows, int contextLength
 
   /** Where the tokenizer comes from, asked only when text must be tokenized. */
   @FunctionalInterface
-  interface TokenizerLookup {
+  public interface TokenizerLookup {
     Optional<TokenizerFile> tokenizer() throws IOException;
   }
 
@@ -36,7 +36,7 @@ record EvaluationData(String description, List<int[]> windows, int contextLength
    * @param defaultContext the model's context length, used unless the settings give one
    * @param modelDirectory where the default text lives and what messages name
    */
-  static EvaluationData load(EvaluationSettings options, int defaultContext,
+  public static EvaluationData load(EvaluationSettings options, int defaultContext,
       FileLocation modelDirectory, TokenizerLookup tokenizerLookup) throws IOException {
     int context = options.contextLength() > 0 ? options.contextLength() : defaultContext;
     if (options.evalTokens() != null) {
@@ -67,7 +67,7 @@ record EvaluationData(String description, List<int[]> windows, int contextLength
         EvaluationWindows.ofStream(tokens, context, options.windows()), context);
   }
 
-  long predictions() {
+  public long predictions() {
     return windows.stream().mapToLong(w -> w.length - 1).sum();
   }
 }

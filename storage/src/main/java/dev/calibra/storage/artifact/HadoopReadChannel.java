@@ -13,7 +13,7 @@ import org.apache.hadoop.fs.FSDataInputStream;
  * reader needs to jump to the footer and to any record batch. Reads go through a heap buffer
  * since not every Hadoop stream reads into the direct buffers Arrow hands over.
  */
-final class HadoopReadChannel implements SeekableByteChannel {
+public final class HadoopReadChannel implements SeekableByteChannel {
 
   private static final int CHUNK = 1 << 20;
 
@@ -23,7 +23,7 @@ final class HadoopReadChannel implements SeekableByteChannel {
   private long position;
   private boolean open = true;
 
-  HadoopReadChannel(FSDataInputStream in, long size) {
+  public HadoopReadChannel(FSDataInputStream in, long size) {
     this.in = in;
     this.size = size;
   }

@@ -1,0 +1,133 @@
+package dev.calibra.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.calibra.calibration.cbq.CalibratedModel;
+import dev.calibra.calibration.cbq.CalibrationListener;
+import dev.calibra.calibration.cbq.CbqCalibrator;
+import dev.calibra.calibration.cbq.CbqRecipe;
+import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.calibration.uniform.QuantizedMatrix;
+import dev.calibra.model.cpu.CpuBackend;
+import dev.calibra.model.llama.Linear;
+import dev.calibra.storage.FileLocation;
+import dev.calibra.storage.artifact.ArtifactReader;
+import dev.calibra.storage.artifact.BitPacking;
+import dev.calibra.storage.artifact.UniformPayload;
+import dev.calibra.storage.hf.HfTensorNames;
+import dev.calibra.storage.hf.ModelDirectory;
+import dev.calibra.storage.tokens.TokenIdFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The calibration job on an embedded local Spark (local[2], tasks in this JVM), through the
+ * command line as README's first command runs it, on the real stories260K model.
+ */
+class LocalSparkJobTest {
+
+  @TempDir
+  Path directory;
+
+  @Test
+  void theSequentialScheduleWritesTheCodesOfASingleMachineCalibration() throws Exception {
+    CliRun run = CliRun.succeeding(command(StoriesJobArgs.of(directory, "--schedule",
+        "sequential")));
+    JsonNode summary = summary();
+    assertEquals(2, summary.path("plan").path("shards").size(), run.out());
+    assertEquals(2, summary.path("stages").path("calibrate").path("calibrated_shards").asInt());
+
+    CbqRecipe recipe = new CbqRecipe.Builder(new QuantizationScheme(3, 32)).epochs(1).batchSize(2)
+        .build();
+    Path model = SharedData.model("stories260K");
+    List<int[]> samples = TokenIdFiles.read(model.resolve("sequences.json").toString(),
+        "calibration").subList(0, StoriesJobArgs.SAMPLES);
+    CalibratedModel whole;
+    try (ModelDirectory directoryModel = ModelDirectory.open(model.toString())) {
+      whole = new CbqCalibrator(new CpuBackend(), recipe, CalibrationListener.SILENT)
+          .calibrate(directoryModel.weights(), samples);
+    }
+    try (ArtifactReader artifact = ArtifactReader.open(artifact())) {
+      for (int b = 0; b < 5; b++) {
+        for (Linear linear : Linear.values()) {
+          QuantizedMatrix expected = whole.blocks().get(b).matrices().get(linear);
+          UniformPayload stored = (UniformPayload) artifact.read(HfTensorNames.weight(b, linear))
+              .payload();
+          assertArrayEquals(BitPacking.pack(expected.codes(), 3), stored.packedCodes(),
+              "block " + b + " " + linear);
+          assertArrayEquals(expected.scales(), stored.scales(), 0f, "block " + b + " " + linear);
+          assertArrayEquals(expected.zeros(), stored.zeroPoints(), "block " + b + " " + linear);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aParallelJobRerunOverItsWorkDirectoryCalibratesNothingAndKeepsTheArtifact()
+      throws Exception {
+    String[] args = command(StoriesJobArgs.of(directory, "--schedule", "parallel"));
+    CliRun.succeeding(args);
+    JsonNode first = summary();
+    assertEquals(2, first.path("stages").path("calibrate").path("calibrated_shards").asInt());
+    assertEquals("[0,1]", first.path("stages").path("capture").path("written_blocks").toString(),
+        "shard 1 warms up on block 1 from the float activations there");
+    byte[] artifact = Files.readAllBytes(directory.resolve("model.arrow"));
+    double perplexity = first.path("perplexity").path("quantized").asDouble();
+    assertTrue(perplexity > 1 && perplexity < 1e5, "perplexity " + perplexity);
+
+    CliRun.succeeding(args);
+    JsonNode second = summary();
+
+    JsonNode calibrate = second.path("stages").path("calibrate");
+    assertEquals(0, calibrate.path("calibrated_shards").asInt());
+    assertEquals(2, calibrate.path("skipped_shards").asInt());
+    assertTrue(second.path("stages").path("capture").path("skipped").asBoolean());
+    assertTrue(second.path("stages").path("pack").path("skipped").asBoolean());
+    assertTrue(second.path("resumed").asBoolean());
+    assertArrayEquals(artifact, Files.readAllBytes(directory.resolve("model.arrow")));
+    assertEquals(perplexity, second.path("perplexity").path("quantized").asDouble());
+
+    // What calibra evaluate computes from the artifact alone, in one task instead of two.
+    double evaluated = CliRun.succeeding("evaluate", "--artifact",
+        directory.resolve("model.arrow").toString(), "--eval-tokens",
+        SharedData.model("stories260K").resolve("sequences.json") + "#evaluation")
+        .printedPerplexity();
+    assertEquals(evaluated, perplexity, 1e-9 * perplexity);
+  }
+
+  @Test
+  void aWorkDirectoryOfAnotherJobIsRefusedBeforeAnyWork() throws Exception {
+    CliRun.succeeding(command(StoriesJobArgs.of(directory, "--schedule", "parallel")));
+
+    CliRun other = CliRun.of(command(StoriesJobArgs.of(directory, "--schedule", "parallel",
+        "--seed", "5")));
+
+    assertEquals(1, other.exitCode());
+    assertTrue(other.err().contains("belongs to another job (recipe differ)"), other.err());
+    assertFalse(Files.exists(directory.resolve("work").resolve("capture").resolve(
+        "block-00002.arrow")));
+  }
+
+  private static String[] command(String[] args) {
+    String[] command = new String[args.length + 1];
+    command[0] = "calibrate";
+    System.arraycopy(args, 0, command, 1, args.length);
+    return command;
+  }
+
+  private JsonNode summary() {
+    return SharedData.json(directory.resolve("summary.json"));
+  }
+
+  private FileLocation artifact() throws Exception {
+    return FileLocation.of(directory.resolve("model.arrow").toString(), new Configuration());
+  }
+}

@@ -1,0 +1,74 @@
+package dev.calibra.jobs.calibrate;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.calibra.jobs.artifact.ArtifactTensors;
+import dev.calibra.jobs.workdir.JsonFiles;
+import dev.calibra.jobs.workdir.WorkDirectory;
+import dev.calibra.model.llama.LlamaConfig;
+import dev.calibra.storage.FileLocation;
+import dev.calibra.storage.artifact.ArtifactMerger;
+import dev.calibra.storage.artifact.ArtifactTensor;
+import dev.calibra.storage.artifact.ArtifactWriter;
+import dev.calibra.storage.artifact.PartRange;
+import dev.calibra.storage.hf.HfTensorNames;
+import dev.calibra.storage.hf.ModelDirectory;
+import dev.calibra.storage.safetensors.SafetensorsCheckpoint;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+
+/**
+ * The pack stage's task: writes the part with the tensors outside blocks (float, from the
+ * checkpoint), then merges it and every shard's part into the artifact, tensor by tensor. It
+ * runs on an executor so that not even one tensor passes through the driver.
+ */
+public final class PackTask {
+
+  private final JobSpec spec;
+
+  public PackTask(JobSpec spec) {
+    this.spec = spec;
+  }
+
+  /**
+   * @param shards how many shards the plan has
+   * @param metricsJson the artifact's {@code calibra.metrics} (layer errors, window losses)
+   * @return the artifact's size in bytes
+   */
+  public long run(int shards, String metricsJson) throws IOException {
+    WorkDirectory work = spec.work();
+    try (ModelDirectory model = ModelDirectory.open(spec.model())) {
+      if (!work.outsideBlocksPart().exists()) {
+        writeOutsideBlocks(work.outsideBlocksPart(), model);
+      }
+      List<FileLocation> parts = new ArrayList<>();
+      parts.add(work.outsideBlocksPart());
+      for (int s = 0; s < shards; s++) {
+        parts.add(work.shardPart(s));
+      }
+      FileLocation target = FileLocation.of(spec.output(), new Configuration());
+      ArtifactMerger.merge(parts, target,
+          (ObjectNode) JsonFiles.JSON.readTree(metricsJson), JobArtifact.provenance(), true);
+      long bytes = target.length();
+      JsonFiles.write(work.packedFile(), Map.of("artifact", target.toString(), "bytes", bytes));
+      return bytes;
+    }
+  }
+
+  /** Embedding, final norm and, when not tied, the output projection: all kept float. */
+  private void writeOutsideBlocks(FileLocation target, ModelDirectory model) throws IOException {
+    LlamaConfig config = model.config();
+    SafetensorsCheckpoint checkpoint = model.checkpoint();
+    try (ArtifactWriter writer = ArtifactWriter.create(target,
+        JobArtifact.metadata(model, spec).asPart(PartRange.OUTSIDE_BLOCKS), true)) {
+      writer.write(ArtifactTensors.floats(HfTensorNames.EMBEDDING, ArtifactTensor.NO_BLOCK, checkpoint));
+      writer.write(ArtifactTensors.floats(HfTensorNames.FINAL_NORM, ArtifactTensor.NO_BLOCK, checkpoint));
+      if (!config.tieWordEmbeddings()) {
+        writer.write(ArtifactTensors.floats(HfTensorNames.LM_HEAD, ArtifactTensor.NO_BLOCK, checkpoint));
+      }
+      writer.commit();
+    }
+  }
+}

@@ -1,0 +1,110 @@
+package dev.calibra.jobs.calibrate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.calibra.calibration.cbq.CalibratedModel;
+import dev.calibra.calibration.cbq.CalibrationListener;
+import dev.calibra.calibration.cbq.CbqCalibrator;
+import dev.calibra.calibration.uniform.QuantizedMatrix;
+import dev.calibra.jobs.workdir.WorkDirectory;
+import dev.calibra.model.cpu.CpuBackend;
+import dev.calibra.model.llama.Linear;
+import dev.calibra.partitioning.BlockRange;
+import dev.calibra.partitioning.Schedule;
+import dev.calibra.partitioning.Shard;
+import dev.calibra.storage.artifact.ArtifactReader;
+import dev.calibra.storage.artifact.BitPacking;
+import dev.calibra.storage.artifact.UniformPayload;
+import dev.calibra.storage.hf.HfTensorNames;
+import dev.calibra.storage.hf.ModelDirectory;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Capture and shard tasks run directly, without Spark, on the real stories260K model. */
+class ShardTaskTest {
+
+  @TempDir
+  Path directory;
+
+  @Test
+  void sequentialShardsWriteExactlyTheCodesOfAWholeRun() throws Exception {
+    StoriesJob job = StoriesJob.create(directory, Schedule.SEQUENTIAL);
+    List<Shard> shards = job.plan().shards();
+    assertEquals(2, shards.size(), job.plan().describe());
+    assertEquals(new BlockRange(2, 2), shards.get(1).carriedBlocks());
+
+    assertEquals(List.of(0), new CaptureTask(job.spec(), TaskEnvironment.local()).run(List.of(0)));
+    for (Shard shard : shards) {
+      ShardReport report = new ShardTask(job.spec(), TaskEnvironment.local()).run(shard);
+      assertEquals(ShardReport.CALIBRATED, report.status());
+      assertEquals(shard.windows().size(), report.windows().size());
+    }
+    WorkDirectory work = job.spec().work();
+    assertTrue(work.handOffStreams(1).exists());
+    assertTrue(work.handOffState(1).exists());
+
+    CalibratedModel whole;
+    try (ModelDirectory model = ModelDirectory.open(StoriesJob.model().toString())) {
+      whole = new CbqCalibrator(new CpuBackend(), StoriesJob.RECIPE, CalibrationListener.SILENT)
+          .calibrate(model.weights(), job.samples());
+    }
+    for (Shard shard : shards) {
+      try (ArtifactReader part = ArtifactReader.open(work.shardPart(shard.index()))) {
+        for (int b = shard.ownedBlocks().first(); b <= shard.ownedBlocks().last(); b++) {
+          for (Linear linear : Linear.values()) {
+            QuantizedMatrix expected = whole.blocks().get(b).matrices().get(linear);
+            UniformPayload stored = (UniformPayload) part.read(HfTensorNames.weight(b, linear))
+                .payload();
+            assertArrayEquals(BitPacking.pack(expected.codes(), expected.scheme().bits()),
+                stored.packedCodes(), "block " + b + " " + linear);
+            assertArrayEquals(expected.scales(), stored.scales(), 0f, "block " + b + " " + linear);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void aParallelShardWarmsUpOnTheBlockBeforeItFromCapturedFloatActivations() throws Exception {
+    StoriesJob job = StoriesJob.create(directory, Schedule.PARALLEL);
+    Shard second = job.plan().shards().get(1);
+    assertEquals(new BlockRange(1, 1), second.warmUpBlocks());
+    assertEquals(List.of(0, 1), job.plan().captureBlocks());
+
+    new CaptureTask(job.spec(), TaskEnvironment.local()).run(job.plan().captureBlocks());
+    ShardReport report = new ShardTask(job.spec(), TaskEnvironment.local()).run(second);
+
+    assertTrue(report.windows().get(0).warmUp());
+    assertEquals(1, report.windows().get(0).firstBlock());
+    assertEquals(second.windows().size() + 1, report.windows().size());
+    assertEquals(List.of(2, 3, 4), report.layers().stream()
+        .map(ShardReport.LayerError::block).distinct().toList());
+    WorkDirectory work = job.spec().work();
+    assertTrue(work.shardPart(1).exists());
+    assertFalse(work.handOffStreams(2).exists(), "the parallel schedule hands nothing on");
+  }
+
+  @Test
+  void aShardWhosePartExistsIsNotCalibratedAgain() throws Exception {
+    StoriesJob job = StoriesJob.create(directory, Schedule.PARALLEL);
+    Shard first = job.plan().shards().get(0);
+    new CaptureTask(job.spec(), TaskEnvironment.local()).run(List.of(0));
+    ShardReport done = new ShardTask(job.spec(), TaskEnvironment.local()).run(first);
+    long written = job.spec().work().shardPart(0).fileSystem()
+        .getFileStatus(job.spec().work().shardPart(0).path()).getModificationTime();
+
+    Thread.sleep(20);
+    ShardReport again = new ShardTask(job.spec(), TaskEnvironment.local()).run(first);
+
+    assertEquals(done, again);
+    assertEquals(written, job.spec().work().shardPart(0).fileSystem()
+        .getFileStatus(job.spec().work().shardPart(0).path()).getModificationTime());
+    assertEquals(List.of(), new CaptureTask(job.spec(), TaskEnvironment.local()).run(List.of(0)),
+        "captured activations are not computed twice");
+  }
+}
