@@ -34,7 +34,7 @@ zip -q -d "$natives" 'lib/libJNvPTXCompiler*' 'lib/libJNvrtc*'
 mvn -B -q dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$platform_version" \
   -DoutputDirectory="$stage"
 mv "$stage"/junit-platform-console-standalone-*.jar "$stage/junit-platform-console-standalone.jar"
-cp bench/cuda/workload.json bench/cuda/torch_reference.py "$stage/bench/"
+cp bench/cuda/workload.json bench/cuda/torch_reference.py bench/cuda/vq_torch_reference.py "$stage/bench/"
 cp kernels-jcuda/device/on-gpu-machine.sh "$stage/"
 # The models the parity tests read: stories260K's sequences (the perplexity test and CBQ), and
 # dict-llama-15M's tokenizer and texts (CBQ).

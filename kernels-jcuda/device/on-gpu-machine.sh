@@ -6,7 +6,7 @@
 # are the benchmark's tables. Each step runs in its own JVM, so a kernel fault in one does not
 # hide the others' results. STEPS picks the steps after the check (default: all).
 set -uo pipefail
-steps=" ${STEPS:-parity cbq cbq-ops torch bench} "
+steps=" ${STEPS:-parity cbq cbq-ops torch bench vq-parity vq-cbq vq-fit} "
 
 stage=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=${OUT:-$stage/out}
@@ -53,6 +53,37 @@ if [[ $steps == *" parity "* ]]; then
   grep -E "^PARITY|^GPU " "$out/parity.log" > "$out/parity.txt"
   summarize "$out/parity.log"
   grep -E "^PARITY" "$out/parity.log" | awk -F'|' '{print $1}' | sort | uniq -c
+fi
+
+if [[ $steps == *" vq-parity "* ]]; then
+  echo "== Vector-quantization parity tests"
+  timeout 300 java "${java_opts[@]}" -jar junit-platform-console-standalone.jar execute \
+    --class-path "test-classes:$classpath" \
+    --select-class dev.calibra.kernels.cuda.VectorQuantizationParityTest \
+    --details=summary --disable-banner > "$out/vq-parity.log" 2>&1
+  echo "VQ parity tests exit code $?"
+  grep -E "^PARITY" "$out/vq-parity.log" | tee "$out/vq-parity.txt"
+  summarize "$out/vq-parity.log"
+fi
+
+if [[ $steps == *" vq-cbq "* ]]; then
+  echo "== CBQ with every layer vector-quantized, GPU against CPU (CbqParityTest, VQ case)"
+  timeout 300 java "${java_opts[@]}" -jar junit-platform-console-standalone.jar execute \
+    --class-path "test-classes:$classpath" \
+    --select-method dev.calibra.kernels.cuda.CbqParityTest#stories260kVqD2k4OneEpoch \
+    --details=summary --disable-banner > "$out/vq-cbq.log" 2>&1
+  echo "VQ CBQ comparison exit code $?"
+  grep -E "^CBQ |^PARITY cbq" "$out/vq-cbq.log" | tee "$out/vq-cbq.txt"
+  summarize "$out/vq-cbq.log"
+fi
+
+if [[ $steps == *" vq-fit "* ]]; then
+  echo "== Codebook fitting, 4096×11008 d8 k16, 20 iterations: PyTorch, then Calibra (vq-fit)"
+  timeout 240 python3 bench/vq_torch_reference.py "$out/vq-fit-torch.json" 2>&1 | tail -15
+  timeout 240 java "${java_opts[@]}" -Dcalibra.bench.results="$out" -cp "$classpath" \
+    dev.calibra.bench.VqFitBenchmark --torch "$out/vq-fit-torch.json" > "$out/vq-fit.log" 2>&1
+  echo "vq-fit exit code $?"
+  tail -12 "$out/vq-fit.log"
 fi
 
 if [[ $steps == *" cbq "* ]]; then

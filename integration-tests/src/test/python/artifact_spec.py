@@ -58,7 +58,17 @@ def dequantize(values: dict) -> np.ndarray:
         scales = values["scales"].reshape(rows, groups_per_row)[:, group_of_column]
         zeros = values["zero_points"].reshape(rows, groups_per_row)[:, group_of_column]
         return (scales * (codes - zeros).astype(np.float32)).astype(np.float32)
-    raise AssertionError(f"kind {kind} has no test data yet")
+    if kind == "vq":
+        dim = values["vq_dim"]
+        assert cols % dim == 0, "vq_dim must divide cols"
+        indices = unpack(values["assignment_indices"], values["bits"], rows * (cols // dim))
+        codebook = values["codebook"].astype(np.float16).astype(np.float32).reshape(-1, dim)
+        assert indices.max() < len(codebook), "an assignment index is past the codebook"
+        weights = codebook[indices].reshape(rows, cols)
+        if values["scales"] is not None:
+            weights = (weights * values["scales"].astype(np.float32)[:, None]).astype(np.float32)
+        return weights
+    raise AssertionError(f"kind {kind} is not in the spec")
 
 
 def _crc32c_table():

@@ -23,4 +23,16 @@ public record QuantizedBlock(
       Map<Linear, Double> relativeError) {
     this(index, dequantized, matrices, relativeError, Map.of());
   }
+
+  /** Bits the block's quantized layers take stored, overhead (scales, codebooks) included. */
+  public long storedBits() {
+    return matrices.values().stream().mapToLong(QuantizedMatrix::storedBits).sum()
+        + vectorQuantized.values().stream().mapToLong(VqMatrix::storedBits).sum();
+  }
+
+  /** Weights in the block's quantized layers. */
+  public long quantizedWeights() {
+    return matrices.values().stream().mapToLong(m -> (long) m.rows() * m.cols()).sum()
+        + vectorQuantized.values().stream().mapToLong(m -> (long) m.rows() * m.cols()).sum();
+  }
 }

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.calibra.storage.FileLocation;
 import dev.calibra.storage.artifact.ArtifactReader;
+import dev.calibra.storage.artifact.ArtifactTensor;
+import dev.calibra.storage.artifact.TensorKind;
+import dev.calibra.storage.artifact.VqPayload;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.hadoop.conf.Configuration;
@@ -49,6 +52,56 @@ class CbqCommandTest {
       assertEquals("cbq", recipe.get("method").asText());
       assertEquals(8, recipe.get("activation_bits").asInt());
       assertEquals(2, recipe.get("cbq").get("epochs").asInt(), "the whole recipe is recorded");
+    }
+  }
+
+  /**
+   * A mixed recipe: the MLP layers vector-quantized (d4k6: 64 codewords of 4 values, row scales),
+   * attention uniform at W4 g32. The artifact holds the MLP weights as vq rows that dequantize to
+   * the calibrated weights, and evaluating it reproduces the run's perplexity to the last bit.
+   * The artifact stays in the fixtures for the Python spec reader (test_vq_artifact.py).
+   */
+  @Test
+  void mixedVqRecipeWritesVqTensorsThatReproduceThePerplexity() throws Exception {
+    Path model = SharedData.model("stories260K");
+    String sequences = model.resolve("sequences.json").toString();
+    Path report = Files.createTempDirectory("calibra-vq").resolve("report.json");
+    Files.createDirectories(CliRun.FIXTURES);
+    Path artifact = CliRun.FIXTURES.resolve("stories260K-cbq-mixed-vq.arrow");
+
+    CliRun quantize = CliRun.succeeding("quantize", "--model", model.toString(), "--eval-tokens",
+        sequences + "#evaluation", "--method", "cbq", "--calib-tokens", sequences + "#calibration",
+        "--calib-samples", "8", "--epochs", "1", "--bits", "4", "--group", "32", "--vq",
+        "mlp.*:d4k6", "--vq-candidates", "3", "--output", artifact.toString(), "--overwrite",
+        "--report", report.toString(), "--threads", "2");
+    assertTrue(quantize.out().contains("bits per weight with scales and codebooks"),
+        quantize.out());
+    double perplexity = SharedData.json(report).get("results").get(0).get("perplexity")
+        .asDouble();
+    CliRun evaluate = CliRun.succeeding("evaluate", "--artifact", artifact.toString(),
+        "--eval-tokens", sequences + "#evaluation", "--threads", "2");
+    assertEquals(perplexity, evaluate.printedPerplexity(), 0.0);
+    try (ArtifactReader reader = ArtifactReader.open(FileLocation.of(artifact.toString(),
+        new Configuration()))) {
+      assertEquals("mlp.*:d4k6", reader.metadata().recipe().get("vq").get("rules").asText());
+      assertEquals(3, reader.metadata().recipe().get("vq").get("training").get("candidates")
+          .asInt());
+      for (int b = 0; b < 5; b++) {
+        for (String layer : new String[] {"mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"}) {
+          ArtifactTensor t = reader.read("model.layers." + b + "." + layer + ".weight");
+          assertEquals(TensorKind.VQ, t.kind(), t.name());
+          VqPayload vq = (VqPayload) t.payload();
+          assertEquals(4, vq.dim());
+          assertEquals(6, vq.indexBits());
+          assertEquals(64, vq.entries());
+          assertEquals(t.rows(), vq.rowScales().length);
+        }
+        assertEquals(TensorKind.UNIFORM,
+            reader.read("model.layers." + b + ".self_attn.q_proj.weight").kind());
+      }
+      // For the Python tests (test_vq_artifact.py): every tensor as our dequantizer sees it.
+      DequantizedWeights.write(reader,
+          CliRun.FIXTURES.resolve("stories260K-cbq-mixed-vq.dequantized.safetensors"), false);
     }
   }
 

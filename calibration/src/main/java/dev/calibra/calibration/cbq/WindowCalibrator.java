@@ -12,6 +12,7 @@ import dev.calibra.model.llama.DecoderBlock;
 import dev.calibra.model.llama.Linear;
 import dev.calibra.model.llama.LinearInputQuantizer;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -72,6 +73,7 @@ final class WindowCalibrator {
           quantizers.get(b).keySet().toArray(Linear[]::new)));
     }
     WindowLosses losses = new WindowLosses(recipe.epochs());
+    List<Map<Linear, QuantizerState>> startStates = states(quantizers);
     losses.setStart(evaluate(floatWeights, quantizers, inputs, targets, seqLen, targetEnergy));
     Random order = new Random(seed);
     int step = 0;
@@ -125,11 +127,35 @@ final class WindowCalibrator {
         step++;
       }
     }
-    losses.setEnd(evaluate(floatWeights, quantizers, inputs, targets, seqLen, targetEnergy));
+    double end = evaluate(floatWeights, quantizers, inputs, targets, seqLen, targetEnergy);
+    if (end > losses.start()) {
+      // Training made the hard-quantized window worse on its own data (soft and hard weights
+      // part ways, as with few samples or a high final temperature): the window keeps the
+      // parameters it started with, so that calibration never ends below its starting point,
+      // e.g. below nearest-codeword assignment for vector-quantized layers.
+      for (int b = 0; b < quantizers.size(); b++) {
+        Map<Linear, QuantizerState> saved = startStates.get(b);
+        quantizers.get(b).forEach((linear, q) -> q.restore(saved.get(linear)));
+      }
+      losses.keepStart();
+    } else {
+      losses.setEnd(end);
+    }
     for (BlockGradients g : gradients) {
       forEachWeightGradient(g, Tensor::close);
     }
     return losses;
+  }
+
+  private static List<Map<Linear, QuantizerState>> states(
+      List<? extends Map<Linear, ? extends LayerQuantizer>> quantizers) {
+    List<Map<Linear, QuantizerState>> states = new ArrayList<>(quantizers.size());
+    for (Map<Linear, ? extends LayerQuantizer> block : quantizers) {
+      Map<Linear, QuantizerState> saved = new EnumMap<>(Linear.class);
+      block.forEach((linear, q) -> saved.put(linear, q.learnedState()));
+      states.add(saved);
+    }
+    return states;
   }
 
   /** β stays at its start value through the warm-up, then falls linearly to its end value. */

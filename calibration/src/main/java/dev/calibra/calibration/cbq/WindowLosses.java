@@ -11,6 +11,7 @@ public final class WindowLosses {
   private final int[] epochSteps;
   private double start = Double.NaN;
   private double end = Double.NaN;
+  private boolean keptStart;
 
   WindowLosses(int epochs) {
     epochLossSums = new double[epochs];
@@ -30,6 +31,17 @@ public final class WindowLosses {
 
   void setEnd(double value) {
     end = value;
+  }
+
+  /** Training made the window worse: it went back to its start, whose error is the end's. */
+  void keepStart() {
+    end = start;
+    keptStart = true;
+  }
+
+  /** Whether the window went back to the parameters it started with (see {@link #keepStart}). */
+  public boolean keptStart() {
+    return keptStart;
   }
 
   /** Relative reconstruction error of the window, hard-rounded, before calibration. */

@@ -25,6 +25,15 @@ public record QuantizedMatrix(
     return row * scheme.groupsPerRow(cols) + col / scheme.groupWidth(cols);
   }
 
+  /**
+   * Bits this matrix takes stored compactly, as the GPTQ layout stores it: a code per weight, and
+   * per group a float16 scale and a zero point of {@code bits} bits.
+   */
+  public long storedBits() {
+    long groups = (long) rows * scheme.groupsPerRow(cols);
+    return (long) scheme.bits() * rows * cols + groups * (16 + scheme.bits());
+  }
+
   public float[] dequantize() {
     float[] weights = new float[rows * cols];
     for (int r = 0; r < rows; r++) {

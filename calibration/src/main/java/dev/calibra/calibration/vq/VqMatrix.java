@@ -42,8 +42,12 @@ public record VqMatrix(int rows, int cols, int dim, int indexBits, short[] codeb
     return weights;
   }
 
-  /** Bits per weight with the codebook and row scales counted as float16 (see VqSettings). */
-  public double bitsPerWeight() {
-    return new VqSettings(dim, indexBits, rowScales != null).bitsPerWeight(rows, cols);
+  /**
+   * Bits this matrix takes stored compactly: an index of {@code indexBits} per sub-vector, the
+   * float16 codebook, and a float16 scale per row when it has them (see VqSettings).
+   */
+  public long storedBits() {
+    return (long) indexBits * indices.length + 16L * codebook.length
+        + (rowScales == null ? 0 : 16L * rows);
   }
 }

@@ -51,14 +51,4 @@ public record VqSettings(int dim, int indexBits, boolean rowScales) {
   public String label() {
     return "d" + dim + "k" + indexBits + (rowScales ? "" : "-unscaled");
   }
-
-  /**
-   * Bits per weight of a rows × cols layer stored this way, overhead included: the indices
-   * (indexBits / dim), the float16 codebook spread over the layer, and a float16 scale per row.
-   */
-  public double bitsPerWeight(int rows, int cols) {
-    double weights = (double) rows * cols;
-    return (double) indexBits / dim + 16.0 * entries() * dim / weights
-        + (rowScales ? 16.0 * rows / weights : 0);
-  }
 }

@@ -1,5 +1,7 @@
 package dev.calibra.calibration.vq;
 
+import dev.calibra.model.backend.SoftVqAssignment;
+
 /**
  * How vector-quantized layers are fitted and then calibrated inside CBQ's windows.
  *
@@ -15,13 +17,17 @@ public record VqTraining(CodebookFitter.Limits kMeans, int candidates, float ini
     float logitLearningRate, float codebookLearningRate) {
 
   public VqTraining {
-    if (candidates < 1 || candidates > dev.calibra.model.backend.SoftVqAssignment.MAX_CANDIDATES) {
+    if (candidates < 1 || candidates > SoftVqAssignment.MAX_CANDIDATES) {
       throw new IllegalArgumentException("candidates must be 1 to "
-          + dev.calibra.model.backend.SoftVqAssignment.MAX_CANDIDATES + ", got " + candidates);
+          + SoftVqAssignment.MAX_CANDIDATES + ", got " + candidates);
     }
     if (logitLearningRate < 0 || codebookLearningRate < 0) {
       throw new IllegalArgumentException("learning rates must be ≥ 0");
     }
+  }
+
+  public VqTraining withCandidates(int value) {
+    return new VqTraining(kMeans, value, initialLogit, logitLearningRate, codebookLearningRate);
   }
 
   /** The documented defaults (calibration/VQ.md explains them). */

@@ -16,7 +16,9 @@ import dev.calibra.model.backend.AdamStep;
 import dev.calibra.model.backend.AttentionShape;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.LearnedWeightQuantization;
+import dev.calibra.model.backend.SoftVqAssignment;
 import dev.calibra.model.backend.Tensor;
+import dev.calibra.model.backend.WeightedSubVectors;
 import java.util.List;
 import jcuda.Pointer;
 import jcuda.driver.CUevent;
@@ -47,6 +49,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
   private final Matmul matmul;
   private final Attention attention;
   private final WeightFakeQuantization weightQuantization;
+  private final VectorQuantization vectorQuantization;
   private final PackCache packs;
   private KernelProfile profile;
 
@@ -63,6 +66,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     matmul = new Matmul(this);
     attention = new Attention(this);
     weightQuantization = new WeightFakeQuantization(this);
+    vectorQuantization = new VectorQuantization(this);
   }
 
   /** Opens a backend on the options' device; throws CudaException when it cannot be used. */
@@ -602,14 +606,74 @@ public final class CudaBackend implements Backend, AutoCloseable {
     ColumnAbsMax.accumulate(this, tensor(x), tensor(runningMax));
   }
 
-  // TEMP-STUB-BEGIN
-  @Override public void accumulateColumnSquares(Tensor x, Tensor sum) { throw new UnsupportedOperationException(); }
-  @Override public double nearestCodewords(dev.calibra.model.backend.WeightedSubVectors v, Tensor c, Tensor i, int e) { throw new UnsupportedOperationException(); }
-  @Override public void updateCentroids(dev.calibra.model.backend.WeightedSubVectors v, Tensor a, Tensor c, int e) { throw new UnsupportedOperationException(); }
-  @Override public int kMeansPlusPlusStep(dev.calibra.model.backend.WeightedSubVectors v, int c, Tensor m, int e, double u) { throw new UnsupportedOperationException(); }
-  @Override public void softVqWeights(dev.calibra.model.backend.SoftVqAssignment a, Tensor o) { throw new UnsupportedOperationException(); }
-  @Override public void softVqWeightsBackward(dev.calibra.model.backend.SoftVqAssignment a, Tensor d, Tensor l, Tensor c) { throw new UnsupportedOperationException(); }
-  // TEMP-STUB-END
+  // ---- Vector quantization (vector_quantization.cu): the CPU's float operations, sums across
+  // sub-vectors in fixed point.
+
+  @Override
+  public void accumulateColumnSquares(Tensor x, Tensor sum) {
+    requireRowVector("column squares", sum, x.cols());
+    context.makeCurrent();
+    vectorQuantization.columnSquares(tensor(x), tensor(sum));
+  }
+
+  @Override
+  public double nearestCodewords(WeightedSubVectors v, Tensor codebook, Tensor indices,
+      int fixedPointExponent) {
+    requireCodebook(codebook, v.dim());
+    requireShape("nearest codeword indices", indices, v.count(), indices.cols());
+    context.makeCurrent();
+    return vectorQuantization.nearest(v, tensor(codebook), tensor(indices), fixedPointExponent);
+  }
+
+  @Override
+  public void updateCentroids(WeightedSubVectors v, Tensor assignment, Tensor codebook,
+      int fixedPointExponent) {
+    requireCodebook(codebook, v.dim());
+    requireColumn("assignment", assignment, v.count());
+    context.makeCurrent();
+    vectorQuantization.updateCentroids(v, tensor(assignment), tensor(codebook),
+        fixedPointExponent);
+  }
+
+  @Override
+  public int kMeansPlusPlusStep(WeightedSubVectors v, int chosen, Tensor minDistance,
+      int fixedPointExponent, double uniform) {
+    requireColumn("k-means++ distances", minDistance, v.count());
+    context.makeCurrent();
+    return vectorQuantization.kMeansPlusPlusStep(v, chosen, tensor(minDistance),
+        fixedPointExponent, uniform);
+  }
+
+  @Override
+  public void softVqWeights(SoftVqAssignment a, Tensor out) {
+    requireShape("soft VQ weight", out, a.rows(), a.cols());
+    context.makeCurrent();
+    vectorQuantization.softWeights(a, tensor(out));
+  }
+
+  @Override
+  public void softVqWeightsBackward(SoftVqAssignment a, Tensor dOut, Tensor dLogits,
+      Tensor dCodebook) {
+    requireShape("soft VQ weight gradient", dOut, a.rows(), a.cols());
+    requireSameShape("logit gradient", a.logits(), dLogits);
+    if (dCodebook != null) {
+      requireSameShape("codebook gradient", a.codebook(), dCodebook);
+      if (a.uses() == null) {
+        throw new IllegalArgumentException("a codebook gradient needs the codeword uses");
+      }
+    }
+    context.makeCurrent();
+    vectorQuantization.softWeightsBackward(a, tensor(dOut), tensor(dLogits),
+        tensorOrNull(dCodebook));
+  }
+
+  private static void requireCodebook(Tensor codebook, int dim) {
+    if (codebook.cols() != dim || codebook.rows() < 1) {
+      throw new IllegalArgumentException("codebook is " + codebook.shapeText() + ", expected "
+          + "entries × " + dim);
+    }
+  }
+
 
   private DeviceBlock uploadInts(int[] values) {
     DeviceBlock block = scratch((long) values.length * Integer.BYTES);

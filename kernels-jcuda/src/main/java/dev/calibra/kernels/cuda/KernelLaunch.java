@@ -126,6 +126,11 @@ final class KernelLaunch {
     return this;
   }
 
+  KernelLaunch arg(double value) {
+    arguments.add(Pointer.to(new double[] {value}));
+    return this;
+  }
+
   KernelLaunch arg(float value) {
     arguments.add(Pointer.to(new float[] {value}));
     return this;

@@ -5,7 +5,9 @@ import dev.calibra.calibration.cbq.CalibratedModel;
 import dev.calibra.calibration.cbq.CalibrationListener;
 import dev.calibra.calibration.cbq.CbqCalibrator;
 import dev.calibra.calibration.cbq.CbqRecipe;
+import dev.calibra.calibration.cbq.LayerQuantizerFactory;
 import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.calibration.vq.VqRecipe;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.cpu.CpuBackend;
 import dev.calibra.model.cpu.Parallel;
@@ -89,6 +91,23 @@ class CbqParityTest {
             .activations(8, 0.5f).build(), samples, evaluation, SEED_SPREAD);
   }
 
+  /**
+   * Vector quantization in CBQ's windows: every layer d2k4 (k-means on the GPU's VQ kernels,
+   * then VQ4DiT's soft assignment trained through them), one epoch.
+   */
+  @Test
+  void stories260kVqD2k4OneEpoch() throws IOException {
+    Gpu.assumeAvailable();
+    Assumptions.assumeTrue(SharedModel.exists("stories260K"), "no shared stories260K model");
+    SharedModel model = SharedModel.open("stories260K");
+    List<int[]> samples = model.sequences("calibration");
+    List<int[]> evaluation = EvaluationWindows.ofSequences(model.sequences("evaluation"),
+        model.config().maxPositions());
+    compare("stories260K vq *:d2k4, 1 epoch, " + shape(samples), model,
+        CbqRecipe.defaults(new QuantizationScheme(2, 64)).toBuilder().epochs(1).build(),
+        VqRecipe.parse("*:d2k4"), samples, evaluation, SEED_SPREAD);
+  }
+
   @Test
   void dictLlama15mW4g128ShortRecipe() throws IOException {
     Gpu.assumeAvailable();
@@ -111,12 +130,18 @@ class CbqParityTest {
 
   private static void compare(String label, LlamaWeightSource model, CbqRecipe recipe,
       List<int[]> samples, List<int[]> evaluation, double tolerance) {
+    compare(label, model, recipe, LayerQuantizerFactory.NONE, samples, evaluation, tolerance);
+  }
+
+  private static void compare(String label, LlamaWeightSource model, CbqRecipe recipe,
+      LayerQuantizerFactory layers, List<int[]> samples, List<int[]> evaluation,
+      double tolerance) {
     Run cpu = run("cpu (" + Parallel.threads() + " threads)", new CpuBackend(), model, recipe,
-        samples, evaluation);
+        layers, samples, evaluation);
     print(label, cpu, cpu);
     List<String> failures = new ArrayList<>();
     for (MatmulPrecision precision : MatmulPrecision.values()) {
-      Run gpu = runOnGpu(precision, model, recipe, samples, evaluation);
+      Run gpu = runOnGpu(precision, model, recipe, layers, samples, evaluation);
       print(label, gpu, cpu);
       double relative = Math.abs(gpu.perplexity - cpu.perplexity) / cpu.perplexity;
       Parity.report("cbq", String.format(Locale.ROOT, "%s, %s: cpu %.4f, gpu %.4f", label,
@@ -126,7 +151,8 @@ class CbqParityTest {
         failures.add(gpu.backend + ": perplexity " + gpu.perplexity + " vs cpu " + cpu.perplexity);
       }
       if (precision == MatmulPrecision.BF16) {
-        double repeated = runOnGpu(precision, model, recipe, samples, evaluation).perplexity;
+        double repeated = runOnGpu(precision, model, recipe, layers, samples, evaluation)
+            .perplexity;
         Parity.report("cbq", String.format(Locale.ROOT, "%s, %s repeated: %.4f", label,
             gpu.backend, repeated), "perplexity difference", Math.abs(repeated - gpu.perplexity),
             0);
@@ -141,10 +167,12 @@ class CbqParityTest {
 
   /** A calibration on a fresh GPU backend, which is closed afterwards. */
   private static Run runOnGpu(MatmulPrecision precision, LlamaWeightSource model,
-      CbqRecipe recipe, List<int[]> samples, List<int[]> evaluation) {
+      CbqRecipe recipe, LayerQuantizerFactory layers, List<int[]> samples,
+      List<int[]> evaluation) {
     try (CudaBackend backend = CudaBackend.open(CudaOptions.defaults()
         .withDevice(Integer.getInteger("calibra.cuda.device", 0)).withPrecision(precision))) {
-      return run("cuda " + precision.label(), backend, model, recipe, samples, evaluation)
+      return run("cuda " + precision.label(), backend, model, recipe, layers, samples,
+          evaluation)
           .withMemory(String.format(Locale.ROOT,
               " | GPU memory peak %.1f MiB, %.1f MiB in use after (the calibrated blocks)",
               backend.poolStats().peakBytesInUse() / 1048576.0,
@@ -153,7 +181,7 @@ class CbqParityTest {
   }
 
   private static Run run(String name, Backend backend, LlamaWeightSource model, CbqRecipe recipe,
-      List<int[]> samples, List<int[]> evaluation) {
+      LayerQuantizerFactory layers, List<int[]> samples, List<int[]> evaluation) {
     List<double[]> losses = new ArrayList<>();
     CalibrationListener listener = new CalibrationListener() {
       @Override
@@ -165,7 +193,7 @@ class CbqParityTest {
       public void blockDone(QuantizedBlock block) {}
     };
     long start = System.nanoTime();
-    CalibratedModel calibrated = new CbqCalibrator(backend, recipe, listener)
+    CalibratedModel calibrated = new CbqCalibrator(backend, recipe, layers, listener)
         .calibrate(model, samples);
     double calibration = (System.nanoTime() - start) / 1e9;
     start = System.nanoTime();

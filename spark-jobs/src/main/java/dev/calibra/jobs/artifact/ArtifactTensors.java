@@ -3,6 +3,7 @@ package dev.calibra.jobs.artifact;
 import dev.calibra.calibration.QuantizedBlock;
 import dev.calibra.calibration.uniform.QuantizationScheme;
 import dev.calibra.calibration.uniform.QuantizedMatrix;
+import dev.calibra.calibration.vq.VqMatrix;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.Tensor;
 import dev.calibra.model.llama.BlockWeights;
@@ -11,6 +12,7 @@ import dev.calibra.storage.artifact.ArtifactTensor;
 import dev.calibra.storage.artifact.BitPacking;
 import dev.calibra.storage.artifact.FloatPayload;
 import dev.calibra.storage.artifact.UniformPayload;
+import dev.calibra.storage.artifact.VqPayload;
 import dev.calibra.storage.hf.HfTensorNames;
 import dev.calibra.storage.safetensors.SafetensorsCheckpoint;
 import java.io.IOException;
@@ -33,6 +35,16 @@ public final class ArtifactTensors {
             matrix.scales(), matrix.zeros(), null));
   }
 
+  /**
+   * A vector-quantized matrix as a vq row: the float16 codebook, the assignment indices packed at
+   * the index width, the row scales as they are (float16 values held in float32).
+   */
+  public static ArtifactTensor vq(String name, int block, VqMatrix matrix) {
+    return new ArtifactTensor(name, block, new int[] {matrix.rows(), matrix.cols()},
+        new VqPayload(matrix.indexBits(), matrix.dim(), matrix.codebook(),
+            BitPacking.pack(matrix.indices(), matrix.indexBits()), matrix.rowScales()));
+  }
+
   /** A checkpoint tensor kept float, with the shape it has in the checkpoint. */
   public static ArtifactTensor floats(String name, int block, SafetensorsCheckpoint checkpoint)
       throws IOException {
@@ -42,7 +54,7 @@ public final class ArtifactTensors {
 
   /**
    * The tensors of a quantized block, in artifact order: the two norms, then per linear layer its
-   * uniform weight and, where the model has one, its bias. Float tensors are taken from the
+   * uniform or vector-quantized weight and, where the model has one, its bias. Float tensors are taken from the
    * block's own weights (downloaded from {@code backend}), as the quantized model runs them.
    */
   public static List<ArtifactTensor> block(QuantizedBlock block, Backend backend) {
@@ -52,7 +64,9 @@ public final class ArtifactTensors {
     tensors.add(vector(HfTensorNames.inputNorm(b), b, weights.inputNorm(), backend));
     tensors.add(vector(HfTensorNames.postAttentionNorm(b), b, weights.postAttentionNorm(), backend));
     for (Linear linear : Linear.values()) {
-      tensors.add(uniform(HfTensorNames.weight(b, linear), b, block.matrices().get(linear)));
+      String name = HfTensorNames.weight(b, linear);
+      VqMatrix vq = block.vectorQuantized().get(linear);
+      tensors.add(vq != null ? vq(name, b, vq) : uniform(name, b, block.matrices().get(linear)));
       if (weights.bias(linear) != null) {
         tensors.add(vector(HfTensorNames.bias(b, linear), b, weights.bias(linear), backend));
       }

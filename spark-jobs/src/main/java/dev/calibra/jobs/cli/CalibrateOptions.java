@@ -108,6 +108,11 @@ public record CalibrateOptions(
     }
     values.putIfAbsent("--calib-samples", Integer.toString(DEFAULT_SAMPLES));
     CbqOptions calibration = CbqOptions.parse(values, "cbq");
+    if (calibration.vq() != null) {
+      // The job hands calibration state between tasks in files that hold uniform layers only.
+      throw new IllegalArgumentException("--vq is not supported by the Spark job yet: use "
+          + "calibra quantize --method cbq --vq ...");
+    }
     String output = values.getOrDefault("--output", DEFAULT_OUTPUT);
     String stem = output.endsWith(".arrow") ? output.substring(0, output.length() - 6) : output;
     return new CalibrateOptions(

@@ -2,6 +2,7 @@ package dev.calibra.jobs.cli;
 
 import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.calibration.vq.VqRecipe;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -26,7 +27,9 @@ record CbqOptions(
     boolean noLearnedClipping,
     boolean noPreprocessing,
     int activationBits,
-    long seed) {
+    long seed,
+    String vq,
+    Integer vqCandidates) {
 
   static final String DEFAULT_CALIBRATION_TEXT = "calibration.txt";
   static final int DEFAULT_SAMPLES = 128;
@@ -60,6 +63,13 @@ record CbqOptions(
     HELP.put("--act-bits", new String[] {"N", "cbq: also quantize linear-layer inputs per token to N "
         + "bits (8 for W4A8, 4 for W4A4) [default: 0, float activations]"});
     HELP.put("--seed", new String[] {"N", "cbq: seed of every random choice [default: 0]"});
+    HELP.put("--vq", new String[] {"RULES", "cbq: vector-quantize the layers matching each rule "
+        + "PATTERN:dDkK (sub-vectors of D input columns, 2^K codewords per layer, a float16 scale "
+        + "per row; dDkK-unscaled without), the first match wins, others stay uniform: '*:d4k8' "
+        + "(every layer), 'mlp.*:d4k8' (a mixed recipe), 'layers.0.*:d2k4,*:d4k8' "
+        + "(quantize only; see calibration/VQ.md)"});
+    HELP.put("--vq-candidates", new String[] {"N", "cbq: nearest codewords each sub-vector may "
+        + "choose among during assignment calibration, 1 to 8 [default: 4]"});
   }
 
   /** The CBQ options among parsed {@code values}; refuses them when the method is not cbq. */
@@ -90,7 +100,13 @@ record CbqOptions(
         values.containsKey("--no-lwc"),
         values.containsKey("--no-cfp"),
         QuantizeOptions.intOption(values, "--act-bits", 0, 0),
-        QuantizeOptions.intOption(values, "--seed", 0, 0));
+        QuantizeOptions.intOption(values, "--seed", 0, 0),
+        values.get("--vq"),
+        optionalInt(values, "--vq-candidates", 1));
+    if (options.vqCandidates() != null && options.vq() == null) {
+      throw new IllegalArgumentException("--vq-candidates applies to --vq only");
+    }
+    options.vqRecipe(); // a bad rule fails here, before any model is loaded
     // Builds a recipe once now, so that inconsistent settings (an overlap as large as the
     // window, say) fail before any model is loaded; the weight scheme plays no part in that.
     options.recipe(new QuantizationScheme(QuantizationScheme.MAX_BITS,
@@ -131,6 +147,16 @@ record CbqOptions(
       b.activations(activationBits, defaults.dropProbability());
     }
     return b.seed(seed).build();
+  }
+
+  /** The vector-quantized part of a mixed recipe, or null when every layer is uniform. */
+  VqRecipe vqRecipe() {
+    if (vq == null) {
+      return null;
+    }
+    VqRecipe recipe = VqRecipe.parse(vq);
+    return vqCandidates == null ? recipe
+        : recipe.withTraining(recipe.training().withCandidates(vqCandidates));
   }
 
   private static Integer optionalInt(Map<String, String> values, String name, int min) {

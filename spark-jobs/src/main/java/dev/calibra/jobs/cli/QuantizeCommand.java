@@ -8,8 +8,10 @@ import dev.calibra.calibration.QuantizedWeightSource;
 import dev.calibra.calibration.cbq.CalibrationListener;
 import dev.calibra.calibration.cbq.CbqCalibrator;
 import dev.calibra.calibration.cbq.CbqRecipe;
+import dev.calibra.calibration.cbq.LayerQuantizerFactory;
 import dev.calibra.calibration.rtn.RoundToNearest;
 import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.calibration.vq.VqRecipe;
 import dev.calibra.kernels.Backends;
 import dev.calibra.kernels.cuda.CudaOptions;
 import dev.calibra.kernels.cuda.MatmulPrecision;
@@ -116,13 +118,18 @@ final class QuantizeCommand {
     PeakHeap.reset();
     long start = System.nanoTime();
     CbqRecipe recipe = options.cbq() == null ? null : options.cbq().recipe(scheme);
-    String label = options.method() + " " + (recipe == null ? scheme.label() : recipe.label());
+    VqRecipe vq = options.cbq() == null ? null : options.cbq().vqRecipe();
+    String label = options.method() + " " + (recipe == null ? scheme.label() : recipe.label())
+        + (vq == null ? "" : " vq " + vq.label());
+    long[] storedBits = new long[2]; // bits stored, weights quantized
     List<Map<String, Object>> layers = new ArrayList<>();
     try (QuantizedRunRecorder recorder = options.output() == null ? null
         : QuantizedRunRecorder.start(model, options.method(), scheme, options.quantizeLmHead(),
-            recipeDetails(recipe), options.output(), options.overwrite(), backend)) {
+            recipeDetails(recipe, vq), options.output(), options.overwrite(), backend)) {
       Consumer<QuantizedBlock> onBlock = block -> {
         layers.addAll(layerErrors(block));
+        storedBits[0] += block.storedBits();
+        storedBits[1] += block.quantizedWeights();
         if (recorder != null) {
           recorder.accept(block);
         }
@@ -133,14 +140,17 @@ final class QuantizeCommand {
         quantized = new QuantizedWeightSource(model.weights(), new RoundToNearest(scheme),
             options.quantizeLmHead() ? new RoundToNearest(scheme) : null, onBlock);
       } else {
-        quantized = new CbqCalibrator(backend, recipe, progress(label, onBlock))
+        quantized = new CbqCalibrator(backend, recipe,
+            vq == null ? LayerQuantizerFactory.NONE : vq, progress(label, onBlock))
             .calibrate(model.weights(), calibration.samples());
         calibrationSeconds = (System.nanoTime() - start) / 1e9;
         out.printf(Locale.ROOT, "%s calibrated in %.1f s%n", label, calibrationSeconds);
       }
       Perplexity ppl = evaluate(backend, quantized, data, label, layers);
       double seconds = (System.nanoTime() - start) / 1e9;
-      out.printf(Locale.ROOT, "%s perplexity %.4f (%.1f s)%n", label, ppl.value(), seconds);
+      out.printf(Locale.ROOT, "%s perplexity %.4f (%.1f s), %.3f bits per weight with scales "
+          + "and codebooks%n", label, ppl.value(), seconds,
+          (double) storedBits[0] / Math.max(1, storedBits[1]));
       if (recorder != null) {
         out.println("artifact written to " + recorder.commit(RunMetrics.of(ppl, floatPerplexity,
             data.description(), data.windows().size(), data.contextLength(), layers)));
@@ -157,8 +167,9 @@ final class QuantizeCommand {
       @Override
       public void windowDone(WindowReport r) {
         out.printf(Locale.ROOT, "[%s] window %d/%d (blocks %d–%d): reconstruction error %.4g → "
-            + "%.4g in %.1f s%n", label, r.index() + 1, r.windows(), r.firstBlock(),
-            r.lastBlock(), r.losses().start(), r.losses().end(), r.seconds());
+            + "%.4g in %.1f s%s%n", label, r.index() + 1, r.windows(), r.firstBlock(),
+            r.lastBlock(), r.losses().start(), r.losses().end(), r.seconds(),
+            r.losses().keptStart() ? " (training made it worse: kept its start)" : "");
       }
 
       @Override
@@ -168,12 +179,20 @@ final class QuantizeCommand {
     };
   }
 
-  /** What the artifact's recipe records beyond the scheme: activation bits, the CBQ recipe. */
-  private static ObjectNode recipeDetails(CbqRecipe recipe) {
+  /**
+   * What the artifact's recipe records beyond the scheme: activation bits, the CBQ recipe, and
+   * for a mixed recipe its VQ rules and training ({@code vq}).
+   */
+  private static ObjectNode recipeDetails(CbqRecipe recipe, VqRecipe vq) {
     ObjectNode details = JsonNodeFactory.instance.objectNode();
     if (recipe != null) {
       details.put(ArtifactWeightSource.ACTIVATION_BITS, recipe.activationBits());
       details.set("cbq", new ObjectMapper().valueToTree(recipe));
+    }
+    if (vq != null) {
+      ObjectNode node = details.putObject("vq");
+      node.put("rules", vq.label());
+      node.set("training", new ObjectMapper().valueToTree(vq.training()));
     }
     return details;
   }

@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.calibration.vq.VqRecipe;
+import dev.calibra.calibration.vq.VqSettings;
+import dev.calibra.model.llama.Linear;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class CbqOptionsTest {
@@ -60,5 +64,35 @@ class CbqOptionsTest {
     e = assertThrows(IllegalArgumentException.class, () -> QuantizeOptions.parse(
         new String[] {"--method", "gptq"}));
     assertEquals("--method 'gptq' is not available (available: rtn, cbq)", e.getMessage());
+  }
+
+  @Test
+  void vqRulesMakeAMixedRecipe() {
+    QuantizeOptions options = QuantizeOptions.parse(new String[] {"--method", "cbq", "--vq",
+        "mlp.*:d4k8,layers.0.*:d2k4", "--vq-candidates", "2"});
+    VqRecipe vq = options.cbq().vqRecipe();
+    assertEquals("mlp.*:d4k8,layers.0.*:d2k4", vq.label());
+    assertEquals(2, vq.training().candidates());
+    assertEquals(Optional.of(new VqSettings(4, 8, true)), vq.settingsFor(0, Linear.UP));
+    assertEquals(Optional.of(new VqSettings(2, 4, true)), vq.settingsFor(0, Linear.Q));
+    assertEquals(Optional.empty(), vq.settingsFor(1, Linear.Q));
+    assertNull(QuantizeOptions.parse(new String[] {"--method", "cbq"}).cbq().vqRecipe());
+  }
+
+  @Test
+  void badVqOptionsAreNamed() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> QuantizeOptions.parse(new String[] {"--method", "cbq", "--vq", "mlp.*:d4k17"}));
+    assertTrue(e.getMessage().contains("index bits"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> QuantizeOptions.parse(
+        new String[] {"--method", "cbq", "--vq-candidates", "2"}));
+    assertEquals("--vq-candidates applies to --vq only", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> QuantizeOptions.parse(
+        new String[] {"--method", "cbq", "--vq", "*:d4k8", "--vq-candidates", "9"}));
+    assertTrue(e.getMessage().contains("candidates"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> CalibrateOptions.parse(
+        new String[] {"--vq", "*:d4k8"}));
+    assertTrue(e.getMessage().startsWith("--vq is not supported by the Spark job"),
+        e.getMessage());
   }
 }
