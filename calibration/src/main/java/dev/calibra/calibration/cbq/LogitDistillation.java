@@ -50,6 +50,20 @@ final class LogitDistillation implements AutoCloseable {
     return kl / tokens;
   }
 
+  /** The mean KL alone, without gradients: how a window's hard-quantized result is judged. */
+  double loss(Tensor output, Tensor target) {
+    int tokens = output.rows();
+    Tensor invRms = backend.zeros(tokens, 1);
+    Tensor outputLogits = logits(output, invRms);
+    Tensor targetLogits = logits(target, invRms);
+    Tensor unusedGradient = backend.zeros(tokens, lmHead.rows());
+    double kl = backend.softmaxKlDivergence(targetLogits, outputLogits, 1f, 0f, unusedGradient);
+    for (Tensor t : new Tensor[] {invRms, outputLogits, targetLogits, unusedGradient}) {
+      t.close();
+    }
+    return kl / tokens;
+  }
+
   /** Releases the head's weights, which were loaded for this window alone. */
   @Override
   public void close() {

@@ -74,7 +74,9 @@ final class WindowCalibrator {
     }
     WindowLosses losses = new WindowLosses(recipe.epochs());
     List<Map<Linear, QuantizerState>> startStates = states(quantizers);
-    losses.setStart(evaluate(floatWeights, quantizers, inputs, targets, seqLen, targetEnergy));
+    Evaluation start = evaluate(floatWeights, quantizers, inputs, targets, seqLen, targetEnergy,
+        head);
+    losses.setStart(start.reconstruction());
     Random order = new Random(seed);
     int step = 0;
     for (int epoch = 0; epoch < recipe.epochs(); epoch++) {
@@ -127,19 +129,20 @@ final class WindowCalibrator {
         step++;
       }
     }
-    double end = evaluate(floatWeights, quantizers, inputs, targets, seqLen, targetEnergy);
-    if (end > losses.start()) {
-      // Training made the hard-quantized window worse on its own data (soft and hard weights
-      // part ways, as with few samples or a high final temperature): the window keeps the
-      // parameters it started with, so that calibration never ends below its starting point,
-      // e.g. below nearest-codeword assignment for vector-quantized layers.
+    Evaluation end = evaluate(floatWeights, quantizers, inputs, targets, seqLen, targetEnergy,
+        head);
+    if (end.objective() > start.objective()) {
+      // Training made the hard-quantized window worse on its own data and objective (soft and
+      // hard weights part ways, as with few samples or a high final temperature): the window
+      // keeps the parameters it started with, so that calibration never ends below its starting
+      // point, e.g. below nearest-codeword assignment for vector-quantized layers.
       for (int b = 0; b < quantizers.size(); b++) {
         Map<Linear, QuantizerState> saved = startStates.get(b);
         quantizers.get(b).forEach((linear, q) -> q.restore(saved.get(linear)));
       }
       losses.keepStart();
     } else {
-      losses.setEnd(end);
+      losses.setEnd(end.reconstruction());
     }
     for (BlockGradients g : gradients) {
       forEachWeightGradient(g, Tensor::close);
@@ -192,13 +195,12 @@ final class WindowCalibrator {
   }
 
   /**
-   * The relative reconstruction error of the window with hard-rounded weights, over all batches
-   * and with float activations but for the evaluation-time activation quantization: what the
-   * finished window will do.
+   * The window with hard-rounded weights, over all batches and with float activations but for
+   * the evaluation-time activation quantization: what the finished window will do.
    */
-  private double evaluate(List<BlockWeights> floatWeights,
+  private Evaluation evaluate(List<BlockWeights> floatWeights,
       List<? extends Map<Linear, ? extends LayerQuantizer>> quantizers, List<Tensor> inputs,
-      List<Tensor> targets, int seqLen, double targetEnergy) {
+      List<Tensor> targets, int seqLen, double targetEnergy, LogitDistillation head) {
     List<BlockWeights> weights = new ArrayList<>(floatWeights.size());
     for (int b = 0; b < floatWeights.size(); b++) {
       BlockWeights w = floatWeights.get(b);
@@ -210,6 +212,7 @@ final class WindowCalibrator {
     BlockWindow window = new BlockWindow(block, weights);
     double squares = 0;
     long count = 0;
+    double logitLoss = 0;
     for (int i = 0; i < inputs.size(); i++) {
       Tensor input = inputs.get(i);
       LinearInputQuantizer activations = recipe.activationBits() == 0 ? LinearInputQuantizer.NONE
@@ -220,6 +223,9 @@ final class WindowCalibrator {
       Tensor unusedGradient = backend.zeros(output.rows(), output.cols());
       squares += backend.squaredError(output, targets.get(i), 0f, unusedGradient);
       count += output.size();
+      if (head != null) {
+        logitLoss += head.loss(output, targets.get(i)) / inputs.size();
+      }
       unusedGradient.close();
       a.forEach(BlockActivations::close);
     }
@@ -227,8 +233,15 @@ final class WindowCalibrator {
     for (int b = 0; b < weights.size(); b++) {
       weights.get(b).closeAllBut(floatWeights.get(b));
     }
-    return squares / (count * targetEnergy);
+    double reconstruction = squares / (count * targetEnergy);
+    return new Evaluation(reconstruction, reconstruction + recipe.logitLossWeight() * logitLoss);
   }
+
+  /**
+   * A window with hard-quantized weights: its relative reconstruction error, and the objective it
+   * trains on (plus the weighted logit loss in a window that has one).
+   */
+  private record Evaluation(double reconstruction, double objective) {}
 
   private void zero(BlockGradients gradients) {
     forEachWeightGradient(gradients, g -> backend.fill(g, 0f));
