@@ -49,11 +49,6 @@ public record VqRecipe(List<Rule> rules, VqTraining training) implements LayerQu
     return new VqRecipe(rules, VqTraining.defaults());
   }
 
-  /** Every layer with the same settings. */
-  public static VqRecipe everyLayer(VqSettings settings, VqTraining training) {
-    return new VqRecipe(List.of(new Rule(new LayerPattern("*"), settings)), training);
-  }
-
   public VqRecipe withTraining(VqTraining value) {
     return new VqRecipe(rules, value);
   }

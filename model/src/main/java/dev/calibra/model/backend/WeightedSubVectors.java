@@ -92,11 +92,6 @@ public record WeightedSubVectors(Tensor weight, int dim, Tensor channelWeights,
     return Math.min(MAX_EXPONENT, 60 - Math.getExponent(bound));
   }
 
-  /** rint(v·2^e): a term of a fixed-point sum. */
-  public static long toFixedPoint(float value, int exponent) {
-    return (long) Math.rint(value * Math.scalb(1.0, exponent));
-  }
-
   /** Bounds e, so that 2^e stays a finite double for every exponent an op is given. */
   private static final int MAX_EXPONENT = 1000;
 }
