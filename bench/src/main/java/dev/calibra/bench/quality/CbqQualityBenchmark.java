@@ -1,8 +1,9 @@
 package dev.calibra.bench.quality;
 
-import dev.calibra.bench.SharedModelData;
-
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.calibra.bench.ResultFile;
+import dev.calibra.bench.SharedModelData;
 import dev.calibra.bench.Table;
 import dev.calibra.calibration.QuantizedBlock;
 import dev.calibra.calibration.QuantizedWeightSource;
@@ -41,7 +42,9 @@ import java.util.function.UnaryOperator;
  * time: about 15 minutes each on two free cores. A first argument {@code --backend cuda} (or
  * {@code auto}) runs everything on the GPU, with fp32 products so that the numbers stay those of
  * the CPU backend (the GPU parity run measured 1e-4 relative on dict-llama-15M) while the rows
- * take seconds instead of minutes.
+ * take seconds instead of minutes. {@code --recipe JSON} (after {@code --backend}, if any) sets
+ * fields of every row's recipe, e.g. {@code --recipe '{"epochs": 8, "loraRank": 32}'}, to try
+ * other settings against the same table.
  */
 public final class CbqQualityBenchmark {
 
@@ -79,6 +82,11 @@ public final class CbqQualityBenchmark {
   record ModelResult(String model, double floatPerplexity, long predictions,
       String calibration, List<QualityRow> rows) {}
 
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Recipe fields set by {@code --recipe}; empty when the defaults run. */
+  private static ObjectNode recipeOverrides = JSON.createObjectNode();
+
   private CbqQualityBenchmark() {}
 
   public static void main(String[] args) throws Exception {
@@ -86,6 +94,10 @@ public final class CbqQualityBenchmark {
     Backends.Choice choice = Backends.Choice.CPU;
     if (arguments.size() >= 2 && arguments.get(0).equals("--backend")) {
       choice = Backends.Choice.parse(arguments.get(1));
+      arguments.subList(0, 2).clear();
+    }
+    if (arguments.size() >= 2 && arguments.get(0).equals("--recipe")) {
+      recipeOverrides = (ObjectNode) JSON.readTree(arguments.get(1));
       arguments.subList(0, 2).clear();
     }
     List<String> models = arguments.isEmpty() ? List.of("stories260K", "dict-llama-15M")
@@ -100,14 +112,13 @@ public final class CbqQualityBenchmark {
             ? List.of(nameAndSchemes[1].split(",")) : List.of();
         // One file per model, so that models measured in separate runs keep their results;
         // rewritten after every row, so that a run cut short keeps the rows it finished.
+        RowSink write = partial -> ResultFile.write(ENTRY + "-" + partial.model(),
+            new Results(ENTRY, Instant.now().toString(), selected.description(),
+                Parallel.threads(), List.of(partial)));
         ModelResult result = run(selected.backend(),
-            SharedModelData.load(shared.resolve(nameAndSchemes[0])), only,
-            partial -> ResultFile.write(ENTRY + "-" + partial.model(), new Results(ENTRY,
-                Instant.now().toString(), selected.description(), Parallel.threads(),
-                List.of(partial))));
+            SharedModelData.load(shared.resolve(nameAndSchemes[0])), only, write);
         print(result);
-        System.out.println("Results written to bench/results/" + ENTRY + "-" + result.model()
-            + ".json");
+        System.out.println("Results written to " + write.accept(result));
       }
     }
   }
@@ -129,7 +140,7 @@ public final class CbqQualityBenchmark {
   /** {@code only}: compact scheme labels to run ("w4g128", "w4pc", "w4a8g128"), or all if empty. */
   /** Where the rows finished so far go. */
   private interface RowSink {
-    void accept(ModelResult soFar) throws Exception;
+    Path accept(ModelResult soFar) throws Exception;
   }
 
   private static ModelResult run(Backend backend, SharedModelData data, List<String> only,
@@ -169,12 +180,18 @@ public final class CbqQualityBenchmark {
 
   private static QualityRow row(Backend backend, LlamaWeightSource weights,
       SharedModelData data, Scheme scheme, String variant, UnaryOperator<CbqRecipe.Builder> change,
-      double floatPerplexity) {
+      double floatPerplexity) throws Exception {
     double rtn = perplexity(backend, new QuantizedWeightSource(weights,
         new RoundToNearest(scheme.weights()), null, b -> { }, scheme.activationBits()), data);
     CbqRecipe recipe = change.apply(CbqRecipe.defaults(scheme.weights()).toBuilder()
         .activations(scheme.activationBits(), CbqRecipe.defaults(scheme.weights()).dropProbability()))
         .build();
+    if (!recipeOverrides.isEmpty()) {
+      ObjectNode fields = JSON.valueToTree(recipe);
+      fields.setAll(recipeOverrides);
+      recipe = JSON.treeToValue(fields, CbqRecipe.class);
+      variant = variant + " " + recipeOverrides;
+    }
     long start = System.nanoTime();
     LlamaWeightSource calibrated = new CbqCalibrator(backend, recipe, progress(data.name(), scheme))
         .calibrate(weights, data.calibration());
@@ -183,7 +200,7 @@ public final class CbqQualityBenchmark {
     System.err.printf(Locale.ROOT, "%s %s %s: RTN %.3f, CBQ %.3f (%.0f s)%n", data.name(),
         scheme.label(), variant, rtn, cbq, seconds);
     String weightLabel = scheme.weights().label();
-    boolean main = variant.equals("scheme") && scheme.activationBits() == 0;
+    boolean main = variant.startsWith("scheme") && scheme.activationBits() == 0;
     return new QualityRow(data.name(), scheme.label(), variant, rtn, cbq, seconds,
         scheme.activationBits() == 0 ? Baselines.gptq(data.name(), weightLabel) : null,
         main ? Baselines.target(data.name(), weightLabel, floatPerplexity) : null);
