@@ -7,6 +7,7 @@ import dev.calibra.storage.artifact.ArtifactReader;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -50,6 +51,13 @@ public record QuantizedModel(String artifact, long bytes, String recipe, double 
   public double relativeError(int block, String layer) {
     return layers.stream().filter(e -> e.block() == block && e.layer().equals(layer))
         .mapToDouble(LayerError::relativeError).findFirst().orElse(Double.NaN);
+  }
+
+  /** One line for a notebook's echo of the value, instead of every layer's error. */
+  @Override
+  public String toString() {
+    return String.format(Locale.ROOT, "%s: perplexity %.4f (float %.4f), %d layers, %s",
+        recipe, perplexity, floatPerplexity, layers.size(), artifact);
   }
 
   /** "cbq w4 g32", "rtn w3 per-channel": the recipe's method and weight scheme. */

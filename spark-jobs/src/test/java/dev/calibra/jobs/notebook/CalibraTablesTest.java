@@ -33,4 +33,10 @@ class CalibraTablesTest {
         + "0\tmlp.down_proj\t2.0000e-02\t1.0000e-02\t5.0000e-01\n",
         Calibra.layerErrorTable(RTN, CBQ, partial));
   }
+
+  @Test
+  void aModelShowsAsOneLine() {
+    assertEquals("rtn w4 g32: perplexity 156.5900 (float 17.8570), 2 layers, out/rtn.arrow",
+        RTN.toString());
+  }
 }
