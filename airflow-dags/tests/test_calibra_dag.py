@@ -1,21 +1,82 @@
 """The calibra_quantize DAG with the real Airflow and Spark provider: it parses, and `airflow dags
 test` runs it end to end through a real spark-submit on stories260K, passing the perplexity gate
-and then failing it."""
+and then failing it. The tests have an Airflow of their own: a home with a SQLite database in a
+temporary folder, the DAG folder airflow-dags/, the Spark connection on a local master, and the
+spark-submit of the pyspark in .venv on the PATH (as a worker's PATH would have it)."""
+import importlib
 import json
+import os
 import pathlib
 import re
+import subprocess
+import sys
 
 import pyarrow.ipc as ipc
 import pytest
 
 DAGS = pathlib.Path(__file__).resolve().parents[1]
-SHARED = DAGS.parents[1] / "shared"
+REPOSITORY = DAGS.parent
+SHARED = REPOSITORY.parent / "shared"
+APP_JAR = REPOSITORY / "spark-jobs" / "target" / "spark-jobs-0.1.0-SNAPSHOT-app.jar"
+VENV_BIN = pathlib.Path(sys.prefix) / "bin"
 STORIES = SHARED / "models" / "stories260K"
 SEQUENCES = STORIES / "sequences.json"
 # stories260K's float perplexity on its evaluation split is 17.857 (shared/README.md); 4-bit
 # weights stay under 200 (RTN w4 g32: 156.6), and no 4-bit model gets down to 18.
 PASSING_GATE = 200.0
 FAILING_GATE = 18.0
+
+
+class Airflow:
+    """Runs the airflow command line of .venv in the test's environment."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+
+    def run(self, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+        return subprocess.run([str(VENV_BIN / "airflow"), *args], env=self.env, cwd=REPOSITORY,
+                              capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def airflow_env(tmp_path_factory) -> dict[str, str]:
+    """The environment of an Airflow home of our own; also set in this process for DagBag."""
+    home = tmp_path_factory.mktemp("airflow-home")
+    settings = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # The job's driver runs the tasks too: two cores, as on the CI machine.
+        "AIRFLOW_CONN_CALIBRA_SPARK": '{"conn_type": "spark", "host": "local[2]"}',
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "SPARK_LOCAL_IP": "127.0.0.1",
+    }
+    os.environ.update(settings)
+    return dict(os.environ)
+
+
+@pytest.fixture(scope="session")
+def airflow(airflow_env) -> Airflow:
+    """The command line, on a migrated metadata database."""
+    cli = Airflow(airflow_env)
+    migrated = cli.run("db", "migrate")
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    return cli
+
+
+@pytest.fixture(scope="session")
+def app_jar() -> pathlib.Path:
+    if not APP_JAR.exists():
+        pytest.fail(f"{APP_JAR} is missing: build it first (bin/test runs mvn verify, or: "
+                    "mvn -B -q package -DskipTests -Dcalibra.cuda.skip=true)")
+    return APP_JAR
+
+
+@pytest.fixture(scope="session")
+def dag_module(airflow_env):
+    """The DAG file as a module, imported once Airflow's environment is ours."""
+    sys.path.insert(0, str(DAGS))
+    return importlib.import_module("calibra_quantize")
 
 
 def test_the_dag_folder_imports_without_errors(airflow_env):
