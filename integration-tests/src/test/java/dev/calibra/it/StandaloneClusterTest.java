@@ -4,13 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.calibra.storage.LocalDirectories;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -45,7 +44,7 @@ class StandaloneClusterTest {
   static void startCluster() throws Exception {
     assertTrue(Files.isRegularFile(APP_JAR), APP_JAR + " is missing: build it with mvn package "
         + "(bin/test runs mvn verify, which does)");
-    deleteRecursively(DIRECTORY);
+    LocalDirectories.deleteRecursively(DIRECTORY);
     cluster = StandaloneCluster.start(DIRECTORY, 2, "1536m");
   }
 
@@ -76,7 +75,7 @@ class StandaloneClusterTest {
   @Test
   @Order(2)
   void aRunThatLosesAnExecutorMidCalibrationWritesTheSameArtifact() throws Exception {
-    deleteRecursively(JOB);
+    LocalDirectories.deleteRecursively(JOB);
     Process submit = cluster.submit("run-2", submitArguments());
     long killed = killExecutorOfShard(1, submit);
 
@@ -173,14 +172,4 @@ class StandaloneClusterTest {
     return SharedData.json(JOB.resolve("summary.json"));
   }
 
-  private static void deleteRecursively(Path directory) throws IOException {
-    if (!Files.exists(directory)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(directory)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(path);
-      }
-    }
-  }
 }

@@ -1,8 +1,9 @@
 package dev.calibra.bench.quality;
 
-import dev.calibra.bench.SharedModelData;
-
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.calibra.bench.ResultFile;
+import dev.calibra.bench.SharedModelData;
 import dev.calibra.bench.Table;
 import dev.calibra.calibration.QuantizedBlock;
 import dev.calibra.calibration.QuantizedWeightSource;
@@ -11,7 +12,10 @@ import dev.calibra.calibration.cbq.CbqCalibrator;
 import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.rtn.RoundToNearest;
 import dev.calibra.calibration.uniform.QuantizationScheme;
-import dev.calibra.model.cpu.CpuBackend;
+import dev.calibra.kernels.Backends;
+import dev.calibra.kernels.cuda.CudaOptions;
+import dev.calibra.kernels.cuda.MatmulPrecision;
+import dev.calibra.model.backend.Backend;
 import dev.calibra.model.cpu.Parallel;
 import dev.calibra.model.eval.PerplexityEvaluator;
 import dev.calibra.model.llama.LayerwiseRunner;
@@ -32,9 +36,15 @@ import java.util.function.UnaryOperator;
  * default recipe on the model's calibration data; every row is evaluated on the evaluation data.
  *
  * <p>Arguments: model names (default: both shared models), each optionally followed by the
- * schemes to run, e.g. {@code bench/run cbq-quality stories260K dict-llama-15M:w4g128,w2g64}
- * (ablations run only when the model's W3 scheme does). The dict-llama-15M rows take most of the
- * time: about 15 minutes each on two free cores.
+ * schemes to run, e.g. {@code bench/run cbq-quality stories260K dict-llama-15M:w4g128,w2g64};
+ * the ablations run with all schemes, or when named as the W3 scheme plus {@code +ablations}
+ * ({@code stories260K:w3g32+ablations}). The dict-llama-15M rows take most of the
+ * time: about 15 minutes each on two free cores. A first argument {@code --backend cuda} (or
+ * {@code auto}) runs everything on the GPU, with fp32 products so that the numbers stay those of
+ * the CPU backend (the GPU parity run measured 1e-4 relative on dict-llama-15M) while the rows
+ * take seconds instead of minutes. {@code --recipe JSON} (after {@code --backend}, if any) sets
+ * fields of every row's recipe, e.g. {@code --recipe '{"epochs": 8, "loraRank": 32}'}, to try
+ * other settings against the same table.
  */
 public final class CbqQualityBenchmark {
 
@@ -66,26 +76,50 @@ public final class CbqQualityBenchmark {
       new Ablation("w=1 o=0", b -> b.window(1, 0)),
       new Ablation("+ channel-scale search", b -> b.searchChannelScales(true)));
 
-  record Results(String entry, String measuredAt, int threads, List<ModelResult> models) {}
+  record Results(String entry, String measuredAt, String backend, int threads,
+      List<ModelResult> models) {}
 
   record ModelResult(String model, double floatPerplexity, long predictions,
       String calibration, List<QualityRow> rows) {}
 
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Recipe fields set by {@code --recipe}; empty when the defaults run. */
+  private static ObjectNode recipeOverrides = JSON.createObjectNode();
+
   private CbqQualityBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    List<String> models = args.length > 0 ? List.of(args)
-        : List.of("stories260K", "dict-llama-15M");
+    List<String> arguments = new ArrayList<>(List.of(args));
+    Backends.Choice choice = Backends.Choice.CPU;
+    if (arguments.size() >= 2 && arguments.get(0).equals("--backend")) {
+      choice = Backends.Choice.parse(arguments.get(1));
+      arguments.subList(0, 2).clear();
+    }
+    if (arguments.size() >= 2 && arguments.get(0).equals("--recipe")) {
+      recipeOverrides = (ObjectNode) JSON.readTree(arguments.get(1));
+      arguments.subList(0, 2).clear();
+    }
+    List<String> models = arguments.isEmpty() ? List.of("stories260K", "dict-llama-15M")
+        : arguments;
     Path shared = SharedModelData.modelsFolder();
-    for (String argument : models) {
-      String[] nameAndSchemes = argument.split(":", 2);
-      List<String> only = nameAndSchemes.length > 1
-          ? List.of(nameAndSchemes[1].split(",")) : List.of();
-      ModelResult result = run(SharedModelData.load(shared.resolve(nameAndSchemes[0])), only);
-      print(result);
-      // One file per model, so that models measured in separate runs keep their results.
-      System.out.println("Results written to " + ResultFile.write(ENTRY + "-" + result.model(),
-          new Results(ENTRY, Instant.now().toString(), Parallel.threads(), List.of(result))));
+    try (Backends.Selected selected = Backends.open(choice,
+        CudaOptions.defaults().withPrecision(MatmulPrecision.FP32))) {
+      System.err.println("backend: " + selected.description());
+      for (String argument : models) {
+        String[] nameAndSchemes = argument.split(":", 2);
+        List<String> only = nameAndSchemes.length > 1
+            ? List.of(nameAndSchemes[1].split(",")) : List.of();
+        // One file per model, so that models measured in separate runs keep their results;
+        // rewritten after every row, so that a run cut short keeps the rows it finished.
+        RowSink write = partial -> ResultFile.write(ENTRY + "-" + partial.model(),
+            new Results(ENTRY, Instant.now().toString(), selected.description(),
+                Parallel.threads(), List.of(partial)));
+        ModelResult result = run(selected.backend(),
+            SharedModelData.load(shared.resolve(nameAndSchemes[0])), only, write);
+        print(result);
+        System.out.println("Results written to " + write.accept(result));
+      }
     }
   }
 
@@ -104,8 +138,13 @@ public final class CbqQualityBenchmark {
   }
 
   /** {@code only}: compact scheme labels to run ("w4g128", "w4pc", "w4a8g128"), or all if empty. */
-  private static ModelResult run(SharedModelData data, List<String> only) throws Exception {
-    CpuBackend backend = new CpuBackend();
+  /** Where the rows finished so far go. */
+  private interface RowSink {
+    Path accept(ModelResult soFar) throws Exception;
+  }
+
+  private static ModelResult run(Backend backend, SharedModelData data, List<String> only,
+      RowSink sink) throws Exception {
     try (ModelDirectory model = ModelDirectory.open(data.directory().toString())) {
       LlamaWeightSource weights = model.weights();
       int shortestRow = Math.min(model.config().hiddenSize(), model.config().queryWidth());
@@ -117,29 +156,42 @@ public final class CbqQualityBenchmark {
       for (Scheme scheme : schemes) {
         if (only.isEmpty() || only.contains(scheme.compactLabel())) {
           rows.add(row(backend, weights, data, scheme, "scheme", b -> b, floatPerplexity));
+          sink.accept(result(data, floatPerplexity, rows));
         }
       }
-      if (only.isEmpty() || only.contains(ablated.compactLabel())) {
+      if (only.isEmpty() || only.contains(ablated.compactLabel() + "+ablations")) {
         for (Ablation ablation : ABLATIONS) {
           rows.add(row(backend, weights, data, ablated, ablation.name(), ablation.change(),
               floatPerplexity));
+          sink.accept(result(data, floatPerplexity, rows));
         }
       }
-      long predictions = data.evaluation().stream().mapToLong(w -> w.length - 1).sum();
-      return new ModelResult(data.name(), floatPerplexity, predictions,
-          data.calibration().size() + " samples of " + data.calibration().get(0).length
-              + " tokens", rows);
+      return result(data, floatPerplexity, rows);
     }
   }
 
-  private static QualityRow row(CpuBackend backend, LlamaWeightSource weights,
+  private static ModelResult result(SharedModelData data, double floatPerplexity,
+      List<QualityRow> rows) {
+    long predictions = data.evaluation().stream().mapToLong(w -> w.length - 1).sum();
+    return new ModelResult(data.name(), floatPerplexity, predictions,
+        data.calibration().size() + " samples of " + data.calibration().get(0).length
+            + " tokens", List.copyOf(rows));
+  }
+
+  private static QualityRow row(Backend backend, LlamaWeightSource weights,
       SharedModelData data, Scheme scheme, String variant, UnaryOperator<CbqRecipe.Builder> change,
-      double floatPerplexity) {
+      double floatPerplexity) throws Exception {
     double rtn = perplexity(backend, new QuantizedWeightSource(weights,
         new RoundToNearest(scheme.weights()), null, b -> { }, scheme.activationBits()), data);
     CbqRecipe recipe = change.apply(CbqRecipe.defaults(scheme.weights()).toBuilder()
         .activations(scheme.activationBits(), CbqRecipe.defaults(scheme.weights()).dropProbability()))
         .build();
+    if (!recipeOverrides.isEmpty()) {
+      ObjectNode fields = JSON.valueToTree(recipe);
+      fields.setAll(recipeOverrides);
+      recipe = JSON.treeToValue(fields, CbqRecipe.class);
+      variant = variant + " " + recipeOverrides;
+    }
     long start = System.nanoTime();
     LlamaWeightSource calibrated = new CbqCalibrator(backend, recipe, progress(data.name(), scheme))
         .calibrate(weights, data.calibration());
@@ -148,7 +200,7 @@ public final class CbqQualityBenchmark {
     System.err.printf(Locale.ROOT, "%s %s %s: RTN %.3f, CBQ %.3f (%.0f s)%n", data.name(),
         scheme.label(), variant, rtn, cbq, seconds);
     String weightLabel = scheme.weights().label();
-    boolean main = variant.equals("scheme") && scheme.activationBits() == 0;
+    boolean main = variant.startsWith("scheme") && scheme.activationBits() == 0;
     return new QualityRow(data.name(), scheme.label(), variant, rtn, cbq, seconds,
         scheme.activationBits() == 0 ? Baselines.gptq(data.name(), weightLabel) : null,
         main ? Baselines.target(data.name(), weightLabel, floatPerplexity) : null);
@@ -168,7 +220,7 @@ public final class CbqQualityBenchmark {
     };
   }
 
-  private static double perplexity(CpuBackend backend, LlamaWeightSource weights,
+  private static double perplexity(Backend backend, LlamaWeightSource weights,
       SharedModelData data) {
     return new PerplexityEvaluator(new LayerwiseRunner(backend, 8192, (i, n, t) -> { }))
         .evaluate(weights, data.evaluation()).value();

@@ -2,11 +2,11 @@ package dev.calibra.bench.spark;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.calibra.storage.LocalDirectories;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -33,7 +33,7 @@ public final class JobSubmission {
   public JsonNode run(String name, String master, List<String> sparkConf,
       List<String> jobArguments) throws IOException, InterruptedException {
     Path directory = runs.resolve(name);
-    deleteRecursively(directory);
+    LocalDirectories.deleteRecursively(directory);
     Files.createDirectories(directory);
     List<String> command = new ArrayList<>(List.of(
         repository.resolve(".venv/bin/spark-submit").toString(), "--master", master,
@@ -80,14 +80,4 @@ public final class JobSubmission {
     }
   }
 
-  private static void deleteRecursively(Path directory) throws IOException {
-    if (!Files.exists(directory)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(directory)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(path);
-      }
-    }
-  }
 }

@@ -25,14 +25,34 @@ public final class ArtifactTensors {
 
   private ArtifactTensors() {}
 
-  /** A quantized matrix as a uniform row: codes packed, scales and zero points as they are. */
+  /**
+   * A quantized matrix as a uniform row: codes packed, scales and zero points as they are, and
+   * per group the range its weights were clipped to.
+   */
   public static ArtifactTensor uniform(String name, int block, QuantizedMatrix matrix) {
     QuantizationScheme scheme = matrix.scheme();
     int groupSize = scheme.groupSize() == QuantizationScheme.PER_CHANNEL
         ? UniformPayload.PER_CHANNEL : scheme.groupSize();
     return new ArtifactTensor(name, block, new int[] {matrix.rows(), matrix.cols()},
         new UniformPayload(scheme.bits(), groupSize, BitPacking.pack(matrix.codes(), scheme.bits()),
-            matrix.scales(), matrix.zeros(), null));
+            matrix.scales(), matrix.zeros(), clipRanges(matrix)));
+  }
+
+  /**
+   * (low, high) per group: the weights of codes 0 and 2^bits − 1, computed as the dequantizer
+   * does. Learned clipping (or round-to-nearest's min/max) ends up as this range; every weight
+   * outside it was clipped to its nearer end.
+   */
+  static float[] clipRanges(QuantizedMatrix matrix) {
+    float[] scales = matrix.scales();
+    int[] zeros = matrix.zeros();
+    int maxCode = (1 << matrix.scheme().bits()) - 1;
+    float[] ranges = new float[2 * scales.length];
+    for (int g = 0; g < scales.length; g++) {
+      ranges[2 * g] = scales[g] * (float) (0 - zeros[g]);
+      ranges[2 * g + 1] = scales[g] * (float) (maxCode - zeros[g]);
+    }
+    return ranges;
   }
 
   /**

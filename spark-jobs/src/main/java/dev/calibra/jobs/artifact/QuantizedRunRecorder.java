@@ -9,6 +9,7 @@ import dev.calibra.model.llama.LlamaConfig;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.llama.Linear;
 import dev.calibra.storage.FileLocation;
+import dev.calibra.storage.LocalDirectories;
 import dev.calibra.storage.artifact.ArtifactMerger;
 import dev.calibra.storage.artifact.ArtifactMetadata;
 import dev.calibra.storage.artifact.ArtifactTensor;
@@ -25,7 +26,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -99,7 +99,7 @@ public final class QuantizedRunRecorder implements AutoCloseable {
       return new QuantizedRunRecorder(model, scheme, quantizeLmHead, target, overwrite, metadata,
           parts, blocks, backend);
     } catch (IOException | RuntimeException e) {
-      deleteRecursively(parts);
+      LocalDirectories.deleteRecursively(parts);
       throw e;
     }
   }
@@ -162,7 +162,7 @@ public final class QuantizedRunRecorder implements AutoCloseable {
     try {
       blocks.close();
     } finally {
-      deleteRecursively(partsDirectory);
+      LocalDirectories.deleteRecursively(partsDirectory);
     }
   }
 
@@ -208,14 +208,4 @@ public final class QuantizedRunRecorder implements AutoCloseable {
     return FileLocation.of(path.toString(), new Configuration());
   }
 
-  private static void deleteRecursively(Path directory) throws IOException {
-    if (!Files.exists(directory)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(directory)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(path);
-      }
-    }
-  }
 }

@@ -1,5 +1,8 @@
 package dev.calibra.jobs.calibrate;
 
+import dev.calibra.calibration.QuantizedWeightSource;
+import dev.calibra.calibration.cbq.CbqRecipe;
+import dev.calibra.calibration.rtn.RoundToNearest;
 import dev.calibra.kernels.Backends;
 import dev.calibra.model.eval.Perplexity;
 import dev.calibra.model.eval.PerplexityEvaluator;
@@ -15,8 +18,9 @@ import org.apache.hadoop.conf.Configuration;
 
 /**
  * One task of the evaluate stage: the summed negative log-likelihood of a run of evaluation
- * windows under the artifact (read back from its file, as any user of it would) and under the
- * float model. The driver adds the tasks' sums in window order; grouped that way, the sum can
+ * windows under the artifact (read back from its file, as any user of it would), under the float
+ * model, and under round-to-nearest of the recipe's scheme (the baseline calibration has to beat,
+ * measured on the same windows). The driver adds the tasks' sums in window order; grouped that way, the sum can
  * differ from a single process's in its last digits.
  */
 public final class EvaluateTask {
@@ -34,7 +38,7 @@ public final class EvaluateTask {
 
   /** Sums of one run of windows. */
   public record Sums(int firstWindow, int windows, double quantizedNll, double floatNll,
-      long predictions) implements Serializable {
+      double roundToNearestNll, long predictions) implements Serializable {
     private static final long serialVersionUID = 1L;
   }
 
@@ -50,8 +54,12 @@ public final class EvaluateTask {
           new LayerwiseRunner(opened.backend(), BATCH_TOKENS, (block, blocks, nanos) -> { }));
       Perplexity quantized = evaluator.evaluate(artifact, windows);
       Perplexity floats = evaluator.evaluate(model.weights(), windows);
+      CbqRecipe recipe = spec.recipe();
+      Perplexity roundToNearest = evaluator.evaluate(new QuantizedWeightSource(model.weights(),
+          new RoundToNearest(recipe.scheme()), null, block -> { }, recipe.activationBits()),
+          windows);
       return new Sums(first, count, quantized.totalNll(), floats.totalNll(),
-          quantized.predictions());
+          roundToNearest.totalNll(), quantized.predictions());
     }
   }
 }

@@ -57,6 +57,9 @@ public record CalibrateOptions(
         + "max_position_embeddings]"});
     HELP.put("--windows", new String[] {"N", "evaluation windows cut from the text, 0 for all "
         + "[default: 40]"});
+    HELP.put(RecipeFile.OPTION, RecipeFile.HELP);
+    HELP.put("--method", new String[] {"cbq", "the job's method, CBQ; round-to-nearest needs no "
+        + "calibration and no cluster: calibra quantize --method rtn [default: cbq]"});
     HELP.put("--bits", new String[] {"N", "bits per weight, 2 to 8 [default: 4]"});
     HELP.put("--group", new String[] {"N", "group size or per-channel [default: 128]"});
     HELP.putAll(CbqOptions.HELP);
@@ -105,6 +108,12 @@ public record CalibrateOptions(
     Map<String, String> values = QuantizeOptions.values(args, HELP);
     if (values.containsKey("--eval-text") && values.containsKey("--eval-tokens")) {
       throw new IllegalArgumentException("give either --eval-text or --eval-tokens, not both");
+    }
+    String method = values.getOrDefault("--method", "cbq").toLowerCase(Locale.ROOT);
+    if (!method.equals("cbq")) {
+      throw new IllegalArgumentException("the Spark job calibrates with --method cbq only, got '"
+          + method + "'; round-to-nearest needs no calibration: run calibra quantize --method "
+          + method + " (it takes the same --recipe files)");
     }
     values.putIfAbsent("--calib-samples", Integer.toString(DEFAULT_SAMPLES));
     CbqOptions calibration = CbqOptions.parse(values, "cbq");

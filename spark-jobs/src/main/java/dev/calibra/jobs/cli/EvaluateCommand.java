@@ -19,7 +19,8 @@ import org.apache.hadoop.conf.Configuration;
 
 /**
  * Perplexity of the model in an artifact, computed from the artifact alone: prints it in full
- * precision next to the perplexity the writing run recorded in the artifact's metrics.
+ * precision next to the perplexity the writing run recorded in the artifact's metrics, and
+ * fails when it is above {@code --max-perplexity}.
  */
 final class EvaluateCommand {
 
@@ -31,7 +32,11 @@ final class EvaluateCommand {
     this.out = out;
   }
 
-  /** Returns the perplexity measured. */
+  /**
+   * Returns the perplexity measured.
+   *
+   * @throws PerplexityTooHighException when it is above the options' maximum
+   */
   double run() throws IOException {
     System.setProperty("calibra.cpu.threads", Integer.toString(options.threads()));
     Configuration conf = new Configuration();
@@ -62,7 +67,27 @@ final class EvaluateCommand {
             + (expected == ppl.value() ? "identical" : String.format(Locale.ROOT,
                 "relative difference %.3g", ppl.value() / expected - 1)) + ")");
       }
+      requireWithinMaximum(ppl.value());
       return ppl.value();
+    }
+  }
+
+  private void requireWithinMaximum(double perplexity) {
+    Double max = options.maxPerplexity();
+    // Written so that a NaN perplexity fails too.
+    if (max != null && !(perplexity <= max)) {
+      throw new PerplexityTooHighException("perplexity " + perplexity + " is above the "
+          + "threshold --max-perplexity " + max);
+    }
+    if (max != null) {
+      out.println("within --max-perplexity " + max);
+    }
+  }
+
+  /** The artifact scored worse than the gate allows: a finding, not a malfunction. */
+  static final class PerplexityTooHighException extends RuntimeException {
+    PerplexityTooHighException(String message) {
+      super(message);
     }
   }
 

@@ -3,9 +3,15 @@ package dev.calibra.jobs.cli;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The options of {@code calibra evaluate}: an artifact and the evaluation data of quantize. */
+/**
+ * The options of {@code calibra evaluate}: an artifact, the evaluation data of quantize, and an
+ * optional quality gate.
+ *
+ * @param maxPerplexity the run fails when the perplexity is above it (or not a number); null: no
+ *     gate
+ */
 record EvaluateOptions(String artifact, String tokenizerDirectory, EvaluationSettings evaluation,
-    int threads, int batchTokens) {
+    int threads, int batchTokens, Double maxPerplexity) {
 
   private static final Map<String, String[]> HELP = new LinkedHashMap<>();
 
@@ -26,6 +32,8 @@ record EvaluateOptions(String artifact, String tokenizerDirectory, EvaluationSet
         + "[default: 40]"});
     HELP.put("--threads", new String[] {"N", "CPU threads [default: all available cores]"});
     HELP.put("--batch-tokens", new String[] {"N", "tokens per forward batch [default: 8192]"});
+    HELP.put("--max-perplexity", new String[] {"X", "fail (exit code 1) when the perplexity is "
+        + "above X: a quality gate for pipelines"});
     HELP.put("--help", new String[] {"", "print this help and exit"});
   }
 
@@ -52,6 +60,23 @@ record EvaluateOptions(String artifact, String tokenizerDirectory, EvaluationSet
             QuantizeOptions.intOption(values, "--context", 0, 0),
             QuantizeOptions.intOption(values, "--windows", 40, 0)),
         QuantizeOptions.intOption(values, "--threads", Runtime.getRuntime().availableProcessors(), 1),
-        QuantizeOptions.intOption(values, "--batch-tokens", 8192, 1));
+        QuantizeOptions.intOption(values, "--batch-tokens", 8192, 1),
+        maxPerplexity(values.get("--max-perplexity")));
+  }
+
+  private static Double maxPerplexity(String text) {
+    if (text == null) {
+      return null;
+    }
+    try {
+      double value = Double.parseDouble(text.trim());
+      if (value >= 1 && Double.isFinite(value)) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("--max-perplexity must be a number ≥ 1, got '" + text
+        + "'");
   }
 }

@@ -60,6 +60,7 @@ public record QuantizeOptions(
         + "max_position_embeddings]"});
     HELP.put("--windows", new String[] {"N", "evaluation windows cut from the text, 0 for all "
         + "[default: 40]"});
+    HELP.put(RecipeFile.OPTION, RecipeFile.HELP);
     HELP.put("--method", new String[] {"rtn|cbq", "rtn: round to nearest; cbq: cross-block "
         + "reconstruction calibrated on --calib-text (see the cbq options below) [default: rtn]"});
     HELP.put("--bits", new String[] {"LIST", "comma-separated bits per weight, 2 to 8 [default: 4]"});
@@ -112,9 +113,13 @@ public record QuantizeOptions(
 
   /**
    * Option name → value of {@code args}, checked against {@code options} (name → [value
-   * placeholder, help]); flags without a placeholder get "true".
+   * placeholder, help]); flags without a placeholder get "true". A command that takes
+   * {@code --recipe} gets the recipe file's options, which those given after them override.
    */
   static Map<String, String> values(String[] args, Map<String, String[]> options) {
+    if (options.containsKey(RecipeFile.OPTION)) {
+      args = RecipeFile.expand(args, options);
+    }
     Map<String, String> values = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];

@@ -4,6 +4,7 @@ import dev.calibra.jobs.cli.CalibraCli;
 import dev.calibra.jobs.cli.CalibrateOptions;
 import dev.calibra.jobs.workdir.JsonFiles;
 import dev.calibra.storage.FileLocation;
+import java.io.IOException;
 import java.io.PrintStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
@@ -26,6 +27,17 @@ public final class CalibrateJobMain {
     }
   }
 
+  /**
+   * Runs the job on an existing Spark context (a notebook's, say) and writes its JSON summary;
+   * returns the summary.
+   */
+  public static JobSummary runJob(JavaSparkContext spark, CalibrateOptions options)
+      throws IOException {
+    JobSummary summary = new CalibrationJob(spark, options).run();
+    JsonFiles.write(FileLocation.of(options.summary(), new Configuration()), summary.toJson());
+    return summary;
+  }
+
   /** Runs the job; returns the exit code (0 success, 1 failure, 2 bad usage). */
   public static int run(String[] args, PrintStream out, PrintStream err) {
     if (CalibrateOptions.wantsHelp(args)) {
@@ -44,11 +56,9 @@ public final class CalibrateJobMain {
       conf.setMaster(options.master());
     }
     try (JavaSparkContext spark = new JavaSparkContext(conf)) {
-      JobSummary summary = new CalibrationJob(spark, options).run();
-      FileLocation summaryFile = FileLocation.of(options.summary(), new Configuration());
-      JsonFiles.write(summaryFile, summary.toJson());
+      JobSummary summary = runJob(spark, options);
       out.print(summary.table());
-      out.println("artifact " + options.output() + "; summary " + summaryFile);
+      out.println("artifact " + options.output() + "; summary " + options.summary());
       return 0;
     } catch (Exception e) {
       err.println("calibra calibrate failed: " + CalibraCli.describe(e));

@@ -84,8 +84,9 @@ public final class CalibrationJob {
     start = System.nanoTime();
     EvaluateStage.Result evaluated = EvaluateStage.run(stages, job.spec(),
         job.evaluationWindows(), slots.size());
-    LOG.info(String.format(Locale.ROOT, "evaluate: perplexity %.4f quantized, %.4f float, over "
-        + "%d predictions", evaluated.quantized().value(), evaluated.floats().value(),
+    LOG.info(String.format(Locale.ROOT, "evaluate: perplexity %.4f quantized, %.4f float, %.4f "
+        + "round-to-nearest, over %d predictions", evaluated.quantized().value(),
+        evaluated.floats().value(), evaluated.roundToNearest().value(),
         evaluated.quantized().predictions()));
     summary.evaluate(evaluated, seconds(start));
     return summary;

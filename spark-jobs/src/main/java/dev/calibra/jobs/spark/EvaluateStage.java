@@ -9,13 +9,14 @@ import org.apache.spark.api.java.function.Function;
 
 /**
  * The evaluate stage: the evaluation windows cut into contiguous runs, one task per slot, each
- * summing the negative log-likelihood of its windows under the artifact and the float model.
+ * summing the negative log-likelihood of its windows under the artifact, the float model and
+ * round-to-nearest.
  * Only the sums come back to the driver.
  */
 final class EvaluateStage {
 
-  /** Perplexity of the artifact and of the float model on the same windows. */
-  record Result(Perplexity quantized, Perplexity floats, int tasks) {}
+  /** Perplexity of the artifact, the float model and round-to-nearest on the same windows. */
+  record Result(Perplexity quantized, Perplexity floats, Perplexity roundToNearest, int tasks) {}
 
   private EvaluateStage() {}
 
@@ -28,18 +29,21 @@ final class EvaluateStage {
       ranges.add(new int[] {first, end - first});
     }
     List<EvaluateTask.Sums> sums = stages.run("calibra-evaluate", String.format(
-        "calibra evaluate: perplexity of the artifact and the float model, %d windows in %d "
+        "calibra evaluate: perplexity of the artifact, the float model and round-to-nearest, %d "
+            + "windows in %d "
             + "task%s", windows, tasks, tasks == 1 ? "" : "s"), ranges, task(spec));
     double quantized = 0;
     double floats = 0;
+    double roundToNearest = 0;
     long predictions = 0;
     for (EvaluateTask.Sums s : sums) {
       quantized += s.quantizedNll();
       floats += s.floatNll();
+      roundToNearest += s.roundToNearestNll();
       predictions += s.predictions();
     }
     return new Result(new Perplexity(quantized, predictions), new Perplexity(floats, predictions),
-        tasks);
+        new Perplexity(roundToNearest, predictions), tasks);
   }
 
   private static Function<int[], EvaluateTask.Sums> task(JobSpec spec) {

@@ -29,6 +29,7 @@ public final class JobSummary {
   private List<ShardReport> shards = List.of();
   private Perplexity quantized;
   private Perplexity floats;
+  private Perplexity roundToNearest;
 
   JobSummary(CalibrateOptions options, JavaSparkContext spark) {
     json.put("tool", "calibra calibrate (Spark job)");
@@ -102,11 +103,13 @@ public final class JobSummary {
   void evaluate(EvaluateStage.Result result, double seconds) {
     quantized = result.quantized();
     floats = result.floats();
+    roundToNearest = result.roundToNearest();
     ObjectNode stage = stage("evaluate", seconds);
     stage.put("tasks", result.tasks());
     ObjectNode perplexity = json.putObject("perplexity");
     perplexity.put("quantized", quantized.value());
     perplexity.put("float", floats.value());
+    perplexity.put("round_to_nearest", roundToNearest.value());
     perplexity.put("quantized_mean_nll", quantized.meanNll());
     perplexity.put("float_mean_nll", floats.meanNll());
     perplexity.put("predictions", quantized.predictions());
@@ -139,9 +142,11 @@ public final class JobSummary {
               r.seconds()), String.format(Locale.ROOT, "%.1f", r.waitSeconds())));
     }
     if (quantized != null) {
-      out.append(String.format(Locale.ROOT, "perplexity: float %.4f, quantized %.4f (%+.2f%%) "
-          + "over %d predictions%n", floats.value(), quantized.value(),
-          100 * (quantized.value() / floats.value() - 1), quantized.predictions()));
+      out.append(String.format(Locale.ROOT, "perplexity: float %.4f, quantized %.4f (%+.2f%%), "
+          + "round-to-nearest %.4f (%+.2f%%), over %d predictions%n", floats.value(),
+          quantized.value(), 100 * (quantized.value() / floats.value() - 1),
+          roundToNearest.value(), 100 * (roundToNearest.value() / floats.value() - 1),
+          quantized.predictions()));
     }
     return out.toString();
   }

@@ -46,6 +46,19 @@ class ArtifactOptionsTest {
   }
 
   @Test
+  void evaluateTakesAnOptionalPerplexityGate() {
+    assertNull(EvaluateOptions.parse(new String[] {"--artifact", "m.arrow"}).maxPerplexity());
+    assertEquals(90.5, EvaluateOptions.parse(new String[] {"--artifact", "m.arrow",
+        "--max-perplexity", "90.5"}).maxPerplexity());
+    for (String bad : new String[] {"0.5", "NaN", "Infinity", "lots"}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> EvaluateOptions.parse(new String[] {"--artifact", "m.arrow", "--max-perplexity",
+              bad}));
+      assertEquals("--max-perplexity must be a number ≥ 1, got '" + bad + "'", e.getMessage());
+    }
+  }
+
+  @Test
   void exportGptqChecksItsFormat() {
     assertEquals(GptqFormat.GPTQ, ExportGptqOptions.parse(new String[] {"--artifact", "a", "--out",
         "d"}).format());

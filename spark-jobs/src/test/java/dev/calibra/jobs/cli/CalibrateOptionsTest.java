@@ -53,6 +53,8 @@ class CalibrateOptionsTest {
     assertMessage("not both", "--calib-text", "a.txt", "--calib-tokens", "b.jsonl");
     assertMessage("--gpu-memory must be a positive size", "--gpu-memory", "lots");
     assertMessage("unknown option", "--shards", "2");
+    assertMessage("the Spark job calibrates with --method cbq only, got 'rtn'; round-to-nearest "
+        + "needs no calibration: run calibra quantize --method rtn", "--method", "rtn");
   }
 
   @Test
