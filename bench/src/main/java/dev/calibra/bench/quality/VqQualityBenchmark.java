@@ -30,7 +30,8 @@ import java.util.Locale;
  * windows ended where they started (training made them worse, so they kept their start).
  *
  * <p>Arguments: {@code MODEL:RULES;RULES;…}, each RULES a {@code --vq} value (e.g.
- * {@code stories260K:*:d2k4;mlp.*:d2k4}); the uniform W2 g64 row always runs first. Without
+ * {@code stories260K:*:d2k4;mlp.*:d2k4}); the uniform W2 g64 row always runs first, and the
+ * first rule runs once more untrained (0 epochs: k-means codebooks, nearest codewords). Without
  * arguments, the rows of bench/README.md. Every row runs CBQ's default recipe for one epoch (the
  * default is four) on 16384 calibration tokens (dict-llama-15M: 32 of its 128 samples), so that
  * a row takes minutes on two cores rather than a quarter of an hour.
@@ -42,7 +43,7 @@ public final class VqQualityBenchmark {
   /** Calibration tokens per model: stories260K's 64 samples of 256, 32 of dict-llama-15M's 512. */
   private static final int CALIBRATION_TOKENS = 16384;
   private static final List<String> DEFAULTS = List.of(
-      "stories260K:*:d2k4;*:d4k6-unscaled;mlp.*:d2k4",
+      "stories260K:*:d4k6-unscaled;*:d2k4;mlp.*:d2k4",
       "dict-llama-15M:*:d4k8;*:d8k9;mlp.*:d4k8");
 
   /** One row: the VQ rules (empty: uniform W2 g64 only) and what came of them. */
@@ -84,7 +85,13 @@ public final class VqQualityBenchmark {
       all.add("");
       all.addAll(rules);
       for (String rule : all) {
-        rows.add(row(backend, weights, data, calibrationData, recipe, rule));
+        rows.add(row(backend, weights, data, calibrationData, recipe, rule, ""));
+      }
+      if (!rules.isEmpty()) {
+        // The first rule again without training: its fitted codebooks with every sub-vector on
+        // its nearest codeword, what assignment calibration starts from.
+        rows.add(row(backend, weights, data, calibrationData, recipe.toBuilder().epochs(0).build(),
+            rules.get(0), " (k-means, nearest codewords, no training)"));
       }
       String calibration = calibrationData.calibration().size() + " samples of "
           + calibrationData.calibration().get(0).length + " tokens";
@@ -94,14 +101,14 @@ public final class VqQualityBenchmark {
   }
 
   private static Row row(CpuBackend backend, LlamaWeightSource weights, SharedModelData data,
-      SharedModelData calibrationData, CbqRecipe recipe, String rules) {
+      SharedModelData calibrationData, CbqRecipe recipe, String rules, String note) {
     LayerQuantizerFactory layers = rules.isEmpty() ? LayerQuantizerFactory.NONE
         : VqRecipe.parse(rules);
     long[] stored = new long[2];
     int[] windows = new int[2];
-    String label = rules.isEmpty() ? "uniform " + UNIFORM.label()
+    String label = (rules.isEmpty() ? "uniform " + UNIFORM.label()
         : rules.startsWith("*:") ? "vq " + rules
-        : "vq " + rules + ", others uniform " + UNIFORM.label();
+        : "vq " + rules + ", others uniform " + UNIFORM.label()) + note;
     CalibrationListener listener = new CalibrationListener() {
       @Override
       public void windowDone(WindowReport r) {
