@@ -35,7 +35,16 @@ mvn -B -q dependency:copy -Dartifact="org.junit.platform:junit-platform-console-
   -DoutputDirectory="$stage"
 mv "$stage"/junit-platform-console-standalone-*.jar "$stage/junit-platform-console-standalone.jar"
 cp bench/cuda/workload.json bench/cuda/torch_reference.py bench/cuda/vq_torch_reference.py "$stage/bench/"
-cp kernels-jcuda/device/on-gpu-machine.sh "$stage/"
+cp kernels-jcuda/device/on-gpu-machine.sh kernels-jcuda/device/cbq-quality.sh "$stage/"
+# cbq-quality reads the models through storage (Hadoop's FileSystem API): those jars are too
+# large to travel with the rest, so they go in a call of their own (see the end).
+hadoop=$checkout/.gpu-hadoop
+rm -rf "$hadoop"
+mkdir -p "$hadoop"
+cp storage/target/storage-*.jar "$hadoop/"
+mvn -B -q -pl storage dependency:copy-dependencies -DincludeScope=runtime \
+  -DincludeArtifactIds=hadoop-client-api,hadoop-client-runtime,commons-logging,commons-codec,commons-pool,slf4j-api \
+  -DoutputDirectory="$hadoop"
 # The models the parity tests read: stories260K's sequences (the perplexity test and CBQ), and
 # dict-llama-15M's tokenizer and texts (CBQ).
 for model in stories260K dict-llama-15M; do
@@ -49,7 +58,7 @@ cp "$root/../shared/models/dict-llama-15M/"{tokenizer.model,calibration.txt,held
 
 exclude=$(cd "$checkout" && realpath -m "$(git rev-parse --git-path info/exclude)")
 mkdir -p "$(dirname "$exclude")"
-for folder in /.gpu-run/ /.device/; do
+for folder in /.gpu-run/ /.device/ /.gpu-hadoop/; do
   grep -qx "$folder" "$exclude" 2>/dev/null || echo "$folder" >> "$exclude"
 done
 # The Java runtime for the GPU machine (shared/tools/device-java.sh, which prints how to unpack it).
@@ -66,4 +75,11 @@ cuda benchmark):
 Then copy \$OUT/cuda.json to bench/results/cuda.json, \$OUT/parity.txt to
 bench/results/cuda-parity.txt, \$OUT/cbq.txt to bench/results/cbq-cuda.txt and
 \$OUT/cbq-ops.json to bench/results/cbq-ops.json.
+
+The cbq-quality table on the GPU (about five minutes): two calls, the second right after the
+first (the machine keeps /tmp only while it is warm):
+  1. carry [".gpu-hadoop"]; command: rm -rf /tmp/gpu-hadoop && cp -r .gpu-hadoop /tmp/gpu-hadoop
+  2. carry [".device", ".gpu-run"]; command: $unpack bash .gpu-run/cbq-quality.sh
+Then unpack \$OUT/quality.tar.gz: one cbq-quality-<model>.json per run, to merge into
+bench/results/.
 CALL
