@@ -46,6 +46,21 @@ class RecipeFileTest {
   }
 
   @Test
+  void theVqExampleIsAMixedRecipeForQuantizeAndRefusedByTheSparkJob() {
+    String recipe = EXAMPLES.resolve("cbq-vq-mlp-d4k8.properties").toString();
+    QuantizeOptions quantize = QuantizeOptions.parse(new String[] {"--recipe", recipe});
+    assertEquals("cbq", quantize.method());
+    assertEquals("mlp.*:d4k8", quantize.cbq().vq());
+    assertEquals(4, quantize.cbq().vqRecipe().training().candidates());
+    assertEquals(List.of(new QuantizationScheme(2, 64)), quantize.schemes(),
+        "the layers no rule matches: attention at W2 g64");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> CalibrateOptions.parse(new String[] {"--recipe", recipe}));
+    assertTrue(e.getMessage().startsWith("--vq is not supported by the Spark job yet"),
+        e.getMessage());
+  }
+
+  @Test
   void theCommandLineOverridesTheFileWhereverItStands() throws IOException {
     Path recipe = write("method = cbq\nbits = 3\nepochs = 4\nno-cfp = true\n");
     CbqRecipe before = CalibrateOptions.parse(new String[] {"--epochs", "1", "--recipe",
