@@ -35,9 +35,9 @@ mvn -B -q dependency:copy -Dartifact="org.junit.platform:junit-platform-console-
   -DoutputDirectory="$stage"
 mv "$stage"/junit-platform-console-standalone-*.jar "$stage/junit-platform-console-standalone.jar"
 cp bench/cuda/workload.json bench/cuda/torch_reference.py bench/cuda/vq_torch_reference.py "$stage/bench/"
-cp kernels-jcuda/device/on-gpu-machine.sh kernels-jcuda/device/cbq-quality.sh "$stage/"
-# cbq-quality reads the models through storage (Hadoop's FileSystem API): those jars are too
-# large to travel with the rest, so they go in a call of their own (see the end).
+cp kernels-jcuda/device/on-gpu-machine.sh kernels-jcuda/device/quality.sh "$stage/"
+# The quality entries read the models through storage (Hadoop's FileSystem API): those jars
+# are too large to travel with the rest, so they go in a call of their own (see the end).
 hadoop=$checkout/.gpu-hadoop
 rm -rf "$hadoop"
 mkdir -p "$hadoop"
@@ -76,10 +76,9 @@ Then copy \$OUT/cuda.json to bench/results/cuda.json, \$OUT/parity.txt to
 bench/results/cuda-parity.txt, \$OUT/cbq.txt to bench/results/cbq-cuda.txt and
 \$OUT/cbq-ops.json to bench/results/cbq-ops.json.
 
-The cbq-quality table on the GPU (about five minutes): two calls, the second right after the
-first (the machine keeps /tmp only while it is warm):
+The cbq-quality table (or vq-quality with CBQ's default recipe) on the GPU, about five minutes:
+two calls, the second right after the first (the machine keeps /tmp only while it is warm):
   1. carry [".gpu-hadoop"]; command: rm -rf /tmp/gpu-hadoop && cp -r .gpu-hadoop /tmp/gpu-hadoop
-  2. carry [".device", ".gpu-run"]; command: $unpack bash .gpu-run/cbq-quality.sh
-Then unpack \$OUT/quality.tar.gz: one cbq-quality-<model>.json per run, to merge into
-bench/results/.
+  2. carry [".device", ".gpu-run"]; command: $unpack bash .gpu-run/quality.sh cbq   (or vq)
+Then unpack \$OUT/quality.tar.gz: one results file per run, to merge into bench/results/.
 CALL

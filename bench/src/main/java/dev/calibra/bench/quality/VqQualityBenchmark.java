@@ -10,7 +10,10 @@ import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.cbq.LayerQuantizerFactory;
 import dev.calibra.calibration.uniform.QuantizationScheme;
 import dev.calibra.calibration.vq.VqRecipe;
-import dev.calibra.model.cpu.CpuBackend;
+import dev.calibra.kernels.Backends;
+import dev.calibra.kernels.cuda.CudaOptions;
+import dev.calibra.kernels.cuda.MatmulPrecision;
+import dev.calibra.model.backend.Backend;
 import dev.calibra.model.cpu.Parallel;
 import dev.calibra.model.eval.PerplexityEvaluator;
 import dev.calibra.model.llama.LayerwiseRunner;
@@ -34,7 +37,9 @@ import java.util.Locale;
  * first rule runs once more untrained (0 epochs: k-means codebooks, nearest codewords). Without
  * arguments, the rows of bench/README.md. Every row runs CBQ's default recipe for one epoch (the
  * default is four) on 16384 calibration tokens (dict-llama-15M: 32 of its 128 samples), so that
- * a row takes minutes on two cores rather than a quarter of an hour.
+ * a row takes minutes on two cores rather than a quarter of an hour. Leading options: {@code
+ * --backend cuda} runs everything on the GPU (fp32 products, the CPU's numbers to about 1e-4),
+ * and {@code --full} runs CBQ's default recipe as it is (four epochs, every calibration sample).
  */
 public final class VqQualityBenchmark {
 
@@ -53,30 +58,48 @@ public final class VqQualityBenchmark {
   record ModelResult(String model, double floatPerplexity, String calibration, String recipe,
       List<Row> rows) {}
 
-  record Results(String entry, String measuredAt, int threads, ModelResult result) {}
+  record Results(String entry, String measuredAt, String backend, int threads,
+      ModelResult result) {}
 
   private VqQualityBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    for (String argument : args.length > 0 ? List.of(args) : DEFAULTS) {
-      int colon = argument.indexOf(':');
-      String model = colon < 0 ? argument : argument.substring(0, colon);
-      List<String> rules = colon < 0 ? List.of() : List.of(argument.substring(colon + 1).split(";"));
-      ModelResult result = run(SharedModelData.load(SharedModelData.modelsFolder().resolve(model)),
-          rules);
-      print(result);
-      System.out.println("results written to " + ResultFile.write(ENTRY + "-" + model,
-          new Results(ENTRY, Instant.now().toString(), Parallel.threads(), result)));
+    List<String> arguments = new ArrayList<>(List.of(args));
+    Backends.Choice choice = Backends.Choice.CPU;
+    if (arguments.size() >= 2 && arguments.get(0).equals("--backend")) {
+      choice = Backends.Choice.parse(arguments.get(1));
+      arguments.subList(0, 2).clear();
+    }
+    boolean full = !arguments.isEmpty() && arguments.get(0).equals("--full");
+    if (full) {
+      arguments.remove(0);
+    }
+    try (Backends.Selected selected = Backends.open(choice,
+        CudaOptions.defaults().withPrecision(MatmulPrecision.FP32))) {
+      System.err.println("backend: " + selected.description());
+      for (String argument : arguments.isEmpty() ? DEFAULTS : arguments) {
+        int colon = argument.indexOf(':');
+        String model = colon < 0 ? argument : argument.substring(0, colon);
+        List<String> rules = colon < 0 ? List.of()
+            : List.of(argument.substring(colon + 1).split(";"));
+        ModelResult result = run(selected.backend(),
+            SharedModelData.load(SharedModelData.modelsFolder().resolve(model)), rules, full);
+        print(result);
+        System.out.println("results written to " + ResultFile.write(
+            ENTRY + "-" + model + (full ? "-default-recipe" : ""), new Results(ENTRY,
+                Instant.now().toString(), selected.description(), Parallel.threads(), result)));
+      }
     }
   }
 
-  private static ModelResult run(SharedModelData data, List<String> rules) throws Exception {
-    int samples = Math.min(data.calibration().size(),
+  private static ModelResult run(Backend backend, SharedModelData data, List<String> rules,
+      boolean full) throws Exception {
+    int samples = full ? data.calibration().size() : Math.min(data.calibration().size(),
         CALIBRATION_TOKENS / data.calibration().get(0).length);
     SharedModelData calibrationData = new SharedModelData(data.name(), data.directory(),
         data.calibration().subList(0, samples), data.evaluation());
-    CbqRecipe recipe = CbqRecipe.defaults(UNIFORM).toBuilder().epochs(1).build();
-    CpuBackend backend = new CpuBackend();
+    CbqRecipe recipe = full ? CbqRecipe.defaults(UNIFORM)
+        : CbqRecipe.defaults(UNIFORM).toBuilder().epochs(1).build();
     try (ModelDirectory model = ModelDirectory.open(data.directory().toString())) {
       LlamaWeightSource weights = model.weights();
       double floatPerplexity = perplexity(backend, weights, data);
@@ -100,7 +123,7 @@ public final class VqQualityBenchmark {
     }
   }
 
-  private static Row row(CpuBackend backend, LlamaWeightSource weights, SharedModelData data,
+  private static Row row(Backend backend, LlamaWeightSource weights, SharedModelData data,
       SharedModelData calibrationData, CbqRecipe recipe, String rules, String note) {
     LayerQuantizerFactory layers = rules.isEmpty() ? LayerQuantizerFactory.NONE
         : VqRecipe.parse(rules);
@@ -136,7 +159,7 @@ public final class VqQualityBenchmark {
     return new Row(label, bits, perplexity, seconds, windows[0], windows[1]);
   }
 
-  private static double perplexity(CpuBackend backend, LlamaWeightSource weights,
+  private static double perplexity(Backend backend, LlamaWeightSource weights,
       SharedModelData data) {
     return new PerplexityEvaluator(new LayerwiseRunner(backend, 8192, (i, n, t) -> { }))
         .evaluate(weights, data.evaluation()).value();

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs a quality bench entry on the GPU machine with the CUDA backend (fp32 products, so the CPU
+# backend's numbers to about 1e-4), its runs in JVMs of their own sharing the GPU:
+#   quality.sh cbq   cbq-quality: stories260K in one JVM, each dict-llama-15M scheme in another
+#   quality.sh vq    vq-quality --full (CBQ's default recipe): one JVM per model and VQ rule
+# Needs the storage and Hadoop jars in /tmp/gpu-hadoop (device-run.sh's first call puts them
+# there: the device tool carries 64 MiB a call). Results and logs come back packed in
+# $OUT/quality.tar.gz, one folder per JVM.
+set -uo pipefail
+stage=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$stage"
+classpath=$(printf '%s:' lib/*.jar /tmp/gpu-hadoop/*.jar)
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+run() {  # folder, main class, arguments...
+  local name=$1 main=$2
+  shift 2
+  mkdir -p "$OUT/$name"
+  timeout 560 java -Xmx12g --add-modules jdk.incubator.vector -Dcalibra.shared="$stage/shared" \
+    -Dcalibra.bench.results="$OUT/$name" -cp "$classpath" "$main" --backend cuda "$@" \
+    > "$OUT/$name/out.txt" 2> "$OUT/$name/err.txt"
+  echo "$name: exit $?"
+}
+case ${1:-cbq} in
+  cbq)
+    main=dev.calibra.bench.quality.CbqQualityBenchmark
+    run stories $main stories260K &
+    for scheme in w8g128 w4g128 w3g128 w2g128 w4a8g128 w4pc w2g64; do
+      run "dict-$scheme" $main "dict-llama-15M:$scheme" &
+    done ;;
+  vq)
+    main=dev.calibra.bench.quality.VqQualityBenchmark
+    run stories-all $main --full 'stories260K:*:d4k6-unscaled' &
+    run stories-mlp $main --full 'stories260K:mlp.*:d2k4' &
+    run dict-all $main --full 'dict-llama-15M:*:d4k8' &
+    run dict-mlp $main --full 'dict-llama-15M:mlp.*:d4k8' & ;;
+  *) echo "usage: quality.sh cbq|vq" >&2; exit 2 ;;
+esac
+wait
+grep -h "RTN .*CBQ\|bits/weight\|^  *[a-z].*[0-9]$" "$OUT"/*/out.txt "$OUT"/*/err.txt | head -60
+# Only a few files come back from the machine: pack them.
+cd "$OUT" && tar czf quality.tar.gz ./*/ && rm -rf ./*/
