@@ -12,12 +12,16 @@ import dev.calibra.calibration.cbq.CbqCalibrator;
 import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.uniform.QuantizationScheme;
 import dev.calibra.calibration.uniform.QuantizedMatrix;
+import dev.calibra.calibration.vq.VqMatrix;
+import dev.calibra.calibration.vq.VqRecipe;
 import dev.calibra.model.cpu.CpuBackend;
 import dev.calibra.model.llama.Linear;
 import dev.calibra.storage.FileLocation;
 import dev.calibra.storage.artifact.ArtifactReader;
 import dev.calibra.storage.artifact.BitPacking;
+import dev.calibra.storage.artifact.TensorPayload;
 import dev.calibra.storage.artifact.UniformPayload;
+import dev.calibra.storage.artifact.VqPayload;
 import dev.calibra.storage.hf.HfTensorNames;
 import dev.calibra.storage.hf.ModelDirectory;
 import dev.calibra.storage.tokens.TokenIdFiles;
@@ -72,6 +76,50 @@ class LocalSparkJobTest {
   }
 
   @Test
+  void aMixedRecipeWritesTheIndicesAndCodebooksOfASingleMachineCalibration() throws Exception {
+    CliRun.succeeding(command(StoriesJobArgs.of(directory, "--schedule", "sequential", "--vq",
+        "mlp.*:d4k6-unscaled", "--vq-candidates", "2")));
+
+    VqRecipe vq = VqRecipe.parse("mlp.*:d4k6-unscaled");
+    vq = vq.withTraining(vq.training().withCandidates(2));
+    CbqRecipe recipe = new CbqRecipe.Builder(new QuantizationScheme(3, 32)).epochs(1).batchSize(2)
+        .build();
+    Path model = SharedData.model("stories260K");
+    List<int[]> samples = TokenIdFiles.read(model.resolve("sequences.json").toString(),
+        "calibration").subList(0, StoriesJobArgs.SAMPLES);
+    CalibratedModel whole;
+    try (ModelDirectory directoryModel = ModelDirectory.open(model.toString())) {
+      whole = new CbqCalibrator(new CpuBackend(), recipe, vq, CalibrationListener.SILENT)
+          .calibrate(directoryModel.weights(), samples);
+    }
+    try (ArtifactReader artifact = ArtifactReader.open(artifact())) {
+      assertEquals("mlp.*:d4k6-unscaled", artifact.metadata().recipe().path("vq").path("rules")
+          .asText());
+      for (int b = 0; b < 5; b++) {
+        for (Linear linear : Linear.values()) {
+          String where = "block " + b + " " + linear;
+          TensorPayload stored = artifact.read(HfTensorNames.weight(b, linear)).payload();
+          VqMatrix expected = whole.blocks().get(b).vectorQuantized().get(linear);
+          if (expected == null) {
+            QuantizedMatrix uniform = whole.blocks().get(b).matrices().get(linear);
+            assertArrayEquals(BitPacking.pack(uniform.codes(), 3),
+                ((UniformPayload) stored).packedCodes(), where);
+            continue;
+          }
+          assertArrayEquals(expected.codebook(), ((VqPayload) stored).codebook(), where);
+          assertArrayEquals(BitPacking.pack(expected.indices(), expected.indexBits()),
+              ((VqPayload) stored).packedIndices(), where);
+        }
+      }
+    }
+
+    CliRun uniform = CliRun.of(command(StoriesJobArgs.of(directory, "--schedule",
+        "sequential")));
+    assertEquals(1, uniform.exitCode());
+    assertTrue(uniform.err().contains("belongs to another job (vq differ)"), uniform.err());
+  }
+
+  @Test
   void aParallelJobRerunOverItsWorkDirectoryCalibratesNothingAndKeepsTheArtifact()
       throws Exception {
     String[] args = command(StoriesJobArgs.of(directory, "--schedule", "parallel"));
@@ -118,6 +166,10 @@ class LocalSparkJobTest {
 
     assertEquals(1, other.exitCode());
     assertTrue(other.err().contains("belongs to another job (recipe differ)"), other.err());
+    CliRun vq = CliRun.of(command(StoriesJobArgs.of(directory, "--schedule", "parallel",
+        "--vq", "mlp.*:d4k8")));
+    assertEquals(1, vq.exitCode());
+    assertTrue(vq.err().contains("belongs to another job (vq differ)"), vq.err());
     assertFalse(Files.exists(directory.resolve("work").resolve("capture").resolve(
         "block-00002.arrow")));
   }

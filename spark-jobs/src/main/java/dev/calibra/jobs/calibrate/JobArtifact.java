@@ -32,10 +32,11 @@ public final class JobArtifact {
    * The artifact's {@code calibra.recipe}: the keys every artifact has (method, bits, group
    * size, layers, grid, rounding) and all that decides a CBQ result: the full recipe, the
    * calibration data and the schedule; in the parallel schedule also where the shards start,
-   * since each shard's first blocks are calibrated from float inputs.
+   * since each shard's first blocks are calibrated from float inputs. A mixed recipe adds its
+   * VQ part ({@code vqJson}, see {@link JobSpec#vqToJson}) as {@code vq}, as calibra quantize does.
    */
-  public static ObjectNode recipe(CbqRecipe recipe, Schedule schedule, List<Shard> shards,
-      int samples, int seqLen, long samplesChecksum) throws IOException {
+  public static ObjectNode recipe(CbqRecipe recipe, String vqJson, Schedule schedule,
+      List<Shard> shards, int samples, int seqLen, long samplesChecksum) throws IOException {
     ObjectNode node = ArtifactMetadata.emptyObject();
     node.put("method", "cbq");
     node.put("bits", recipe.scheme().bits());
@@ -51,6 +52,9 @@ public final class JobArtifact {
         + ", 2^bits - 1 steps");
     node.put("rounding", recipe.loraRank() > 0 ? "learned (LoRA-Rounding)" : "to nearest");
     node.set("cbq", JsonFiles.JSON.readTree(JobSpec.recipeToJson(recipe)));
+    if (vqJson != null) {
+      node.set("vq", JsonFiles.JSON.readTree(vqJson));
+    }
     ObjectNode data = node.putObject("calibration_data");
     data.put("samples", samples);
     data.put("seq_len", seqLen);

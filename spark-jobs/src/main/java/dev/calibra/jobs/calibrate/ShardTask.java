@@ -80,7 +80,8 @@ public final class ShardTask {
       double waitSeconds = seconds(waitStart);
 
       Progress progress = new Progress(work, shard);
-      CbqCalibrator calibrator = new CbqCalibrator(backend, recipe, progress);
+      CbqCalibrator calibrator = new CbqCalibrator(backend, recipe, spec.layerQuantizers(),
+          progress);
       ActivationStreams streams;
       List<CarriedBlock> carried = List.of();
       if (spec.schedule() == Schedule.PARALLEL) {

@@ -2,6 +2,7 @@ package dev.calibra.jobs.cli;
 
 import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.calibration.vq.VqRecipe;
 import dev.calibra.kernels.Backends;
 import dev.calibra.partitioning.Schedule;
 import dev.calibra.storage.hf.ModelDirectory;
@@ -117,11 +118,6 @@ public record CalibrateOptions(
     }
     values.putIfAbsent("--calib-samples", Integer.toString(DEFAULT_SAMPLES));
     CbqOptions calibration = CbqOptions.parse(values, "cbq");
-    if (calibration.vq() != null) {
-      // The job hands calibration state between tasks in files that hold uniform layers only.
-      throw new IllegalArgumentException("--vq is not supported by the Spark job yet: use "
-          + "calibra quantize --method cbq --vq ...");
-    }
     String output = values.getOrDefault("--output", DEFAULT_OUTPUT);
     String stem = output.endsWith(".arrow") ? output.substring(0, output.length() - 6) : output;
     return new CalibrateOptions(
@@ -144,6 +140,11 @@ public record CalibrateOptions(
         values.getOrDefault("--summary", stem + ".summary.json"),
         values.containsKey("--overwrite"),
         values.getOrDefault("--master", DEFAULT_MASTER));
+  }
+
+  /** A mixed recipe's VQ part (--vq, --vq-candidates), or null when every layer is uniform. */
+  public VqRecipe vqRecipe() {
+    return calibration.vqRecipe();
   }
 
   /** The calibration samples these options name, tokenized with the model's tokenizer. */

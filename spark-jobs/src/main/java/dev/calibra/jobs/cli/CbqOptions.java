@@ -67,7 +67,7 @@ record CbqOptions(
         + "PATTERN:dDkK (sub-vectors of D input columns, 2^K codewords per layer, a float16 scale "
         + "per row; dDkK-unscaled without), the first match wins, others stay uniform: '*:d4k8' "
         + "(every layer), 'mlp.*:d4k8' (a mixed recipe), 'layers.0.*:d2k4,*:d4k8' "
-        + "(quantize only; see calibration/VQ.md)"});
+        + "(see calibration/VQ.md)"});
     HELP.put("--vq-candidates", new String[] {"N", "cbq: nearest codewords each sub-vector may "
         + "choose among during assignment calibration, 1 to 8 [default: 4]"});
   }

@@ -110,8 +110,9 @@ public final class CalibrationJob {
       EvaluationData evaluation = EvaluationData.load(options.evaluation(), config.maxPositions(),
           model.location(), model::tokenizer);
       String recipeJson = JobSpec.recipeToJson(options.recipe());
+      String vqJson = JobSpec.vqToJson(options.vqRecipe());
       boolean resumed = JobIdentity.claim(work, JobIdentity.of(model.location().toString(),
-          samples, recipeJson, options.schedule()));
+          samples, recipeJson, vqJson, options.schedule()));
       requireOutputFree(work, output);
       if (!work.calibrationSamples().exists()) {
         TokenFile.write(work.calibrationSamples(), samples);
@@ -122,10 +123,12 @@ public final class CalibrationJob {
       LOG.info("calibration: {}; evaluation: {}; {}", data.description(), evaluation.description(),
           resumed ? "resuming the work directory's job" : "a new job");
       LOG.info("\n" + plan.describe());
+      String artifactRecipe = JobArtifact.recipe(options.recipe(), vqJson, options.schedule(),
+          plan.shards(), samples.size(), samples.get(0).length, JobIdentity.checksum(samples))
+          .toString();
       JobSpec spec = new JobSpec(model.location().toString(), work.root().toString(),
-          output.toString(), recipeJson, JobArtifact.recipe(options.recipe(), options.schedule(),
-              plan.shards(), samples.size(), samples.get(0).length, JobIdentity.checksum(samples))
-              .toString(), options.schedule(), options.backend());
+          output.toString(), recipeJson, vqJson, artifactRecipe, options.schedule(),
+          options.backend());
       summary.inputs(model.location().toString(), config, data, evaluation, plan, resumed);
       return new Prepared(spec, plan, evaluation.windows().size());
     }

@@ -9,21 +9,25 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 import java.util.zip.CRC32C;
 
 /**
  * What makes two runs the same job: the model, the calibration data (by checksum), the recipe
- * and the schedule. The first run writes it to the work directory; a later run over the same
- * directory must match it, since it will reuse the activations and shards found there.
+ * (with a mixed recipe's VQ part) and the schedule. The first run writes it to the work
+ * directory; a later run over the same directory must match it, since it will reuse the
+ * activations and shards found there.
  */
 final class JobIdentity {
 
   private JobIdentity() {}
 
-  static ObjectNode of(String model, List<int[]> samples, String recipeJson, Schedule schedule)
-      throws IOException {
+  /** {@code vqJson}: a mixed recipe's VQ part, or null when every layer is uniform. */
+  static ObjectNode of(String model, List<int[]> samples, String recipeJson, String vqJson,
+      Schedule schedule) throws IOException {
     ObjectNode identity = JsonFiles.JSON.createObjectNode();
     identity.put("model", model);
     ObjectNode data = identity.putObject("calibration");
@@ -31,6 +35,10 @@ final class JobIdentity {
     data.put("seq_len", samples.get(0).length);
     data.put("crc32c", checksum(samples));
     identity.set("recipe", JsonFiles.JSON.readTree(recipeJson));
+    if (vqJson != null) {
+      // Absent, not null, for uniform jobs: their work directories from before VQ stay theirs.
+      identity.set("vq", JsonFiles.JSON.readTree(vqJson));
+    }
     identity.put("schedule", schedule.name().toLowerCase(java.util.Locale.ROOT));
     return identity;
   }
@@ -68,11 +76,14 @@ final class JobIdentity {
     return crc.getValue();
   }
 
+  /** The keys either side has and the other has not, or has with another value. */
   private static List<String> differences(JsonNode recorded, JsonNode identity) {
+    Set<String> names = new LinkedHashSet<>();
+    identity.fieldNames().forEachRemaining(names::add);
+    recorded.fieldNames().forEachRemaining(names::add);
     List<String> keys = new ArrayList<>();
-    for (Iterator<String> names = identity.fieldNames(); names.hasNext(); ) {
-      String name = names.next();
-      if (!identity.get(name).equals(recorded.get(name))) {
+    for (String name : names) {
+      if (!Objects.equals(identity.get(name), recorded.get(name))) {
         keys.add(name);
       }
     }

@@ -32,7 +32,11 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * Arrow IPC file: what the sequential schedule hands to the next shard with the activations, so
  * that it goes on training them exactly where the previous shard stopped. One row per learned
  * parameter (block, layer, which parameter, its shape, Adam step count, value and both moments),
- * one record batch per block; the schema metadata lists the blocks, since a block whose recipe
+ * one record batch per block: a uniform layer's clip logits and LoRA-Rounding factors, a
+ * vector-quantized one's assignment logits and codebook. The float32 values are stored as they
+ * are, so that the next shard trains on exactly what this one learned. A VQ layer's candidate
+ * codewords are not stored: the next shard fits them again from the same float inputs and seed,
+ * which gives the same ones. The schema metadata lists the blocks, since a block whose recipe
  * learns nothing has no rows.
  */
 public final class CarriedStateFile {
@@ -40,9 +44,9 @@ public final class CarriedStateFile {
   static final String METADATA_KEY = "calibra.carried";
   static final String FORMAT = "calibra-carried-state 1";
 
-  /** The parameters of a layer's quantizer, as the file names them. */
+  /** A layer quantizer's parameters as the file names them, in {@link QuantizerState}'s order. */
   private enum Kind {
-    CLIP_LOWER, CLIP_UPPER, LORA_A, LORA_B;
+    CLIP_LOWER, CLIP_UPPER, LORA_A, LORA_B, ASSIGNMENT_LOGITS, CODEBOOK;
 
     String columnValue() {
       return name().toLowerCase(java.util.Locale.ROOT);
@@ -115,7 +119,8 @@ public final class CarriedStateFile {
       states.forEach((block, layers) -> {
         Map<Linear, QuantizerState> quantizers = new EnumMap<>(Linear.class);
         layers.forEach((linear, p) -> quantizers.put(linear, new QuantizerState(
-            p.get(Kind.CLIP_LOWER), p.get(Kind.CLIP_UPPER), p.get(Kind.LORA_A), p.get(Kind.LORA_B))));
+            p.get(Kind.CLIP_LOWER), p.get(Kind.CLIP_UPPER), p.get(Kind.LORA_A), p.get(Kind.LORA_B),
+            p.get(Kind.ASSIGNMENT_LOGITS), p.get(Kind.CODEBOOK))));
         blocks.add(new CarriedBlock(block, quantizers));
       });
       return blocks;
@@ -127,7 +132,8 @@ public final class CarriedStateFile {
     if (state == null) {
       return present;
     }
-    ParameterState[] values = {state.clipLower(), state.clipUpper(), state.loraA(), state.loraB()};
+    ParameterState[] values = {state.clipLower(), state.clipUpper(), state.loraA(), state.loraB(),
+        state.assignmentLogits(), state.codebook()};
     for (Kind kind : Kind.values()) {
       if (values[kind.ordinal()] != null) {
         present.put(kind, values[kind.ordinal()]);

@@ -9,6 +9,9 @@ import dev.calibra.calibration.cbq.CalibratedModel;
 import dev.calibra.calibration.cbq.CalibrationListener;
 import dev.calibra.calibration.cbq.CbqCalibrator;
 import dev.calibra.calibration.uniform.QuantizedMatrix;
+import dev.calibra.calibration.vq.VqMatrix;
+import dev.calibra.calibration.vq.VqRecipe;
+import dev.calibra.jobs.workdir.CarriedStateFile;
 import dev.calibra.jobs.workdir.WorkDirectory;
 import dev.calibra.model.cpu.CpuBackend;
 import dev.calibra.model.llama.Linear;
@@ -17,7 +20,9 @@ import dev.calibra.partitioning.Schedule;
 import dev.calibra.partitioning.Shard;
 import dev.calibra.storage.artifact.ArtifactReader;
 import dev.calibra.storage.artifact.BitPacking;
+import dev.calibra.storage.artifact.TensorPayload;
 import dev.calibra.storage.artifact.UniformPayload;
+import dev.calibra.storage.artifact.VqPayload;
 import dev.calibra.storage.hf.HfTensorNames;
 import dev.calibra.storage.hf.ModelDirectory;
 import java.nio.file.Path;
@@ -63,6 +68,54 @@ class ShardTaskTest {
             assertArrayEquals(BitPacking.pack(expected.codes(), expected.scheme().bits()),
                 stored.packedCodes(), "block " + b + " " + linear);
             assertArrayEquals(expected.scales(), stored.scales(), 0f, "block " + b + " " + linear);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void sequentialShardsOfAMixedRecipeWriteExactlyTheIndicesAndCodebooksOfAWholeRun()
+      throws Exception {
+    // The MLP vector-quantized, attention uniform: block 2, trained by both shards, hands both
+    // kinds of state from the first to the second.
+    VqRecipe vq = VqRecipe.parse("mlp.*:d4k6-unscaled");
+    vq = vq.withTraining(vq.training().withCandidates(2));
+    StoriesJob job = StoriesJob.create(directory, Schedule.SEQUENTIAL, vq);
+    List<Shard> shards = job.plan().shards();
+    assertEquals(new BlockRange(2, 2), shards.get(1).carriedBlocks());
+    assertEquals(vq, job.spec().layerQuantizers(), "the VQ recipe survives the job's JSON");
+
+    new CaptureTask(job.spec(), TaskEnvironment.local()).run(List.of(0));
+    for (Shard shard : shards) {
+      new ShardTask(job.spec(), TaskEnvironment.local()).run(shard);
+    }
+    WorkDirectory work = job.spec().work();
+    assertTrue(CarriedStateFile.read(work.handOffState(1)).get(0).quantizers().get(Linear.UP)
+        .assignmentLogits() != null, "the hand-off carries the VQ layers' logits");
+
+    CalibratedModel whole;
+    try (ModelDirectory model = ModelDirectory.open(StoriesJob.model().toString())) {
+      whole = new CbqCalibrator(new CpuBackend(), StoriesJob.RECIPE, vq,
+          CalibrationListener.SILENT).calibrate(model.weights(), job.samples());
+    }
+    for (Shard shard : shards) {
+      try (ArtifactReader part = ArtifactReader.open(work.shardPart(shard.index()))) {
+        for (int b = shard.ownedBlocks().first(); b <= shard.ownedBlocks().last(); b++) {
+          for (Linear linear : Linear.values()) {
+            String where = "block " + b + " " + linear;
+            TensorPayload stored = part.read(HfTensorNames.weight(b, linear)).payload();
+            VqMatrix expected = whole.blocks().get(b).vectorQuantized().get(linear);
+            if (vq.settingsFor(b, linear).isEmpty()) {
+              QuantizedMatrix uniform = whole.blocks().get(b).matrices().get(linear);
+              assertArrayEquals(BitPacking.pack(uniform.codes(), uniform.scheme().bits()),
+                  ((UniformPayload) stored).packedCodes(), where);
+              continue;
+            }
+            VqPayload payload = (VqPayload) stored;
+            assertArrayEquals(expected.codebook(), payload.codebook(), where);
+            assertArrayEquals(BitPacking.pack(expected.indices(), expected.indexBits()),
+                payload.packedIndices(), where);
           }
         }
       }

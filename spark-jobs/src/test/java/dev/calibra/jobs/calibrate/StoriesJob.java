@@ -2,6 +2,7 @@ package dev.calibra.jobs.calibrate;
 
 import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.calibration.vq.VqRecipe;
 import dev.calibra.jobs.workdir.TokenFile;
 import dev.calibra.jobs.workdir.WorkDirectory;
 import dev.calibra.kernels.Backends;
@@ -33,6 +34,11 @@ record StoriesJob(JobSpec spec, CalibrationPlan plan, List<int[]> samples) {
 
   /** A job of two shards (plans for two executors), its samples written to the work directory. */
   static StoriesJob create(Path directory, Schedule schedule) throws Exception {
+    return create(directory, schedule, null);
+  }
+
+  /** The same job with a mixed recipe: {@code vq}'s layers vector-quantized (null: none). */
+  static StoriesJob create(Path directory, Schedule schedule, VqRecipe vq) throws Exception {
     List<int[]> samples = TokenIdFiles.read(model().resolve("sequences.json").toString(),
         "calibration").subList(0, SAMPLES);
     WorkDirectory work = WorkDirectory.at(directory.resolve("work").toString());
@@ -46,10 +52,11 @@ record StoriesJob(JobSpec spec, CalibrationPlan plan, List<int[]> samples) {
             .epochs(1).scheme(3, 32).build(),
         schedule, List.of(ExecutorSpec.cpu("a", 1L << 30), ExecutorSpec.cpu("b", 1L << 30)));
     String recipe = JobSpec.recipeToJson(RECIPE);
+    String vqJson = JobSpec.vqToJson(vq);
     JobSpec spec = new JobSpec(model().toString(), work.root().toString(),
-        directory.resolve("model.arrow").toString(), recipe,
-        JobArtifact.recipe(RECIPE, schedule, plan.shards(), SAMPLES, samples.get(0).length, 0)
-            .toString(), schedule, Backends.Choice.CPU);
+        directory.resolve("model.arrow").toString(), recipe, vqJson,
+        JobArtifact.recipe(RECIPE, vqJson, schedule, plan.shards(), SAMPLES,
+            samples.get(0).length, 0).toString(), schedule, Backends.Choice.CPU);
     return new StoriesJob(spec, plan, samples);
   }
 

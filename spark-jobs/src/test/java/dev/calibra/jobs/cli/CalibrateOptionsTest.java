@@ -47,6 +47,18 @@ class CalibrateOptionsTest {
   }
 
   @Test
+  void vqRulesMakeAMixedRecipe() {
+    CalibrateOptions options = CalibrateOptions.parse(new String[] {"--bits", "2", "--group",
+        "64", "--vq", "layers.0.*:d2k4,mlp.*:d4k8", "--vq-candidates", "2"});
+
+    assertEquals("layers.0.*:d2k4,mlp.*:d4k8", options.vqRecipe().label());
+    assertEquals(2, options.vqRecipe().training().candidates());
+    assertEquals(new QuantizationScheme(2, 64), options.recipe().scheme(),
+        "the layers no rule matches");
+    assertNull(CalibrateOptions.parse(new String[0]).vqRecipe());
+  }
+
+  @Test
   void badValuesAreNamed() {
     assertMessage("--schedule must be sequential or parallel", "--schedule", "eager");
     assertMessage("backend must be auto, cpu or cuda", "--backend", "tpu");

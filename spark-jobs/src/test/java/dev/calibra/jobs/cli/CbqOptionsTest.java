@@ -91,8 +91,7 @@ class CbqOptionsTest {
         new String[] {"--method", "cbq", "--vq", "*:d4k8", "--vq-candidates", "9"}));
     assertTrue(e.getMessage().contains("candidates"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> CalibrateOptions.parse(
-        new String[] {"--vq", "*:d4k8"}));
-    assertTrue(e.getMessage().startsWith("--vq is not supported by the Spark job"),
-        e.getMessage());
+        new String[] {"--vq", "*:d4k17"}));
+    assertTrue(e.getMessage().contains("index bits"), e.getMessage());
   }
 }

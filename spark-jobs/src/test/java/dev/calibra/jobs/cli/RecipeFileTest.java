@@ -46,7 +46,7 @@ class RecipeFileTest {
   }
 
   @Test
-  void theVqExampleIsAMixedRecipeForQuantizeAndRefusedByTheSparkJob() {
+  void theVqExampleIsAMixedRecipeForQuantizeAndTheSparkJob() {
     String recipe = EXAMPLES.resolve("cbq-vq-mlp-d4k8.properties").toString();
     QuantizeOptions quantize = QuantizeOptions.parse(new String[] {"--recipe", recipe});
     assertEquals("cbq", quantize.method());
@@ -54,10 +54,9 @@ class RecipeFileTest {
     assertEquals(4, quantize.cbq().vqRecipe().training().candidates());
     assertEquals(List.of(new QuantizationScheme(2, 64)), quantize.schemes(),
         "the layers no rule matches: attention at W2 g64");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> CalibrateOptions.parse(new String[] {"--recipe", recipe}));
-    assertTrue(e.getMessage().startsWith("--vq is not supported by the Spark job yet"),
-        e.getMessage());
+    CalibrateOptions job = CalibrateOptions.parse(new String[] {"--recipe", recipe});
+    assertEquals(quantize.cbq().vqRecipe(), job.vqRecipe());
+    assertEquals(quantize.cbq().recipe(new QuantizationScheme(2, 64)), job.recipe());
   }
 
   @Test
