@@ -84,9 +84,6 @@ public final class CbqQualityBenchmark {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** Recipe fields set by {@code --recipe}; empty when the defaults run. */
-  private static ObjectNode recipeOverrides = JSON.createObjectNode();
-
   private CbqQualityBenchmark() {}
 
   public static void main(String[] args) throws Exception {
@@ -96,8 +93,10 @@ public final class CbqQualityBenchmark {
       choice = Backends.Choice.parse(arguments.get(1));
       arguments.subList(0, 2).clear();
     }
+    // Recipe fields set by --recipe; empty when the defaults run.
+    ObjectNode overrides = JSON.createObjectNode();
     if (arguments.size() >= 2 && arguments.get(0).equals("--recipe")) {
-      recipeOverrides = (ObjectNode) JSON.readTree(arguments.get(1));
+      overrides = (ObjectNode) JSON.readTree(arguments.get(1));
       arguments.subList(0, 2).clear();
     }
     List<String> models = arguments.isEmpty() ? List.of("stories260K", "dict-llama-15M")
@@ -116,7 +115,7 @@ public final class CbqQualityBenchmark {
             new Results(ENTRY, Instant.now().toString(), selected.description(),
                 Parallel.threads(), List.of(partial)));
         ModelResult result = run(selected.backend(),
-            SharedModelData.load(shared.resolve(nameAndSchemes[0])), only, write);
+            SharedModelData.load(shared.resolve(nameAndSchemes[0])), only, overrides, write);
         print(result);
         System.out.println("Results written to " + write.accept(result));
       }
@@ -144,7 +143,7 @@ public final class CbqQualityBenchmark {
   }
 
   private static ModelResult run(Backend backend, SharedModelData data, List<String> only,
-      RowSink sink) throws Exception {
+      ObjectNode overrides, RowSink sink) throws Exception {
     try (ModelDirectory model = ModelDirectory.open(data.directory().toString())) {
       LlamaWeightSource weights = model.weights();
       int shortestRow = Math.min(model.config().hiddenSize(), model.config().queryWidth());
@@ -155,14 +154,15 @@ public final class CbqQualityBenchmark {
       Scheme ablated = schemes.get(2); // W3: where every part has the most to do
       for (Scheme scheme : schemes) {
         if (only.isEmpty() || only.contains(scheme.compactLabel())) {
-          rows.add(row(backend, weights, data, scheme, "scheme", b -> b, floatPerplexity));
+          rows.add(row(backend, weights, data, scheme, "scheme", b -> b, overrides,
+              floatPerplexity));
           sink.accept(result(data, floatPerplexity, rows));
         }
       }
       if (only.isEmpty() || only.contains(ablated.compactLabel() + "+ablations")) {
         for (Ablation ablation : ABLATIONS) {
           rows.add(row(backend, weights, data, ablated, ablation.name(), ablation.change(),
-              floatPerplexity));
+              overrides, floatPerplexity));
           sink.accept(result(data, floatPerplexity, rows));
         }
       }
@@ -180,17 +180,17 @@ public final class CbqQualityBenchmark {
 
   private static QualityRow row(Backend backend, LlamaWeightSource weights,
       SharedModelData data, Scheme scheme, String variant, UnaryOperator<CbqRecipe.Builder> change,
-      double floatPerplexity) throws Exception {
+      ObjectNode overrides, double floatPerplexity) throws Exception {
     double rtn = perplexity(backend, new QuantizedWeightSource(weights,
         new RoundToNearest(scheme.weights()), null, b -> { }, scheme.activationBits()), data);
     CbqRecipe recipe = change.apply(CbqRecipe.defaults(scheme.weights()).toBuilder()
         .activations(scheme.activationBits(), CbqRecipe.defaults(scheme.weights()).dropProbability()))
         .build();
-    if (!recipeOverrides.isEmpty()) {
+    if (!overrides.isEmpty()) {
       ObjectNode fields = JSON.valueToTree(recipe);
-      fields.setAll(recipeOverrides);
+      fields.setAll(overrides);
       recipe = JSON.treeToValue(fields, CbqRecipe.class);
-      variant = variant + " " + recipeOverrides;
+      variant = variant + " " + overrides;
     }
     long start = System.nanoTime();
     LlamaWeightSource calibrated = new CbqCalibrator(backend, recipe, progress(data.name(), scheme))
