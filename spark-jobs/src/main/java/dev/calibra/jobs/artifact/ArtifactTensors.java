@@ -43,7 +43,7 @@ public final class ArtifactTensors {
    * does. Learned clipping (or round-to-nearest's min/max) ends up as this range; every weight
    * outside it was clipped to its nearer end.
    */
-  static float[] clipRanges(QuantizedMatrix matrix) {
+  private static float[] clipRanges(QuantizedMatrix matrix) {
     float[] scales = matrix.scales();
     int[] zeros = matrix.zeros();
     int maxCode = (1 << matrix.scheme().bits()) - 1;
