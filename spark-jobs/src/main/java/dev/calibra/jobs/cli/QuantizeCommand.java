@@ -1,6 +1,5 @@
 package dev.calibra.jobs.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.calibra.calibration.QuantizedBlock;
@@ -16,7 +15,9 @@ import dev.calibra.kernels.Backends;
 import dev.calibra.kernels.cuda.CudaOptions;
 import dev.calibra.kernels.cuda.MatmulPrecision;
 import dev.calibra.jobs.artifact.QuantizedRunRecorder;
+import dev.calibra.jobs.calibrate.JobSpec;
 import dev.calibra.jobs.artifact.RunMetrics;
+import dev.calibra.jobs.workdir.JsonFiles;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.cpu.Parallel;
 import dev.calibra.model.eval.Perplexity;
@@ -181,18 +182,17 @@ final class QuantizeCommand {
 
   /**
    * What the artifact's recipe records beyond the scheme: activation bits, the CBQ recipe, and
-   * for a mixed recipe its VQ rules and training ({@code vq}).
+   * for a mixed recipe its VQ rules and training ({@code vq}), in the Spark job's form, so that
+   * an artifact's recipe reads the same whichever command made it.
    */
-  private static ObjectNode recipeDetails(CbqRecipe recipe, VqRecipe vq) {
+  private static ObjectNode recipeDetails(CbqRecipe recipe, VqRecipe vq) throws IOException {
     ObjectNode details = JsonNodeFactory.instance.objectNode();
     if (recipe != null) {
       details.put(ArtifactWeightSource.ACTIVATION_BITS, recipe.activationBits());
-      details.set("cbq", new ObjectMapper().valueToTree(recipe));
+      details.set("cbq", JsonFiles.JSON.readTree(JobSpec.recipeToJson(recipe)));
     }
     if (vq != null) {
-      ObjectNode node = details.putObject("vq");
-      node.put("rules", vq.label());
-      node.set("training", new ObjectMapper().valueToTree(vq.training()));
+      details.set("vq", JsonFiles.JSON.readTree(JobSpec.vqToJson(vq)));
     }
     return details;
   }
