@@ -13,8 +13,6 @@ import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.rtn.RoundToNearest;
 import dev.calibra.calibration.uniform.QuantizationScheme;
 import dev.calibra.kernels.Backends;
-import dev.calibra.kernels.cuda.CudaOptions;
-import dev.calibra.kernels.cuda.MatmulPrecision;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.cpu.Parallel;
 import dev.calibra.model.eval.PerplexityEvaluator;
@@ -88,23 +86,16 @@ public final class CbqQualityBenchmark {
 
   public static void main(String[] args) throws Exception {
     List<String> arguments = new ArrayList<>(List.of(args));
-    Backends.Choice choice = Backends.Choice.CPU;
-    if (arguments.size() >= 2 && arguments.get(0).equals("--backend")) {
-      choice = Backends.Choice.parse(arguments.get(1));
-      arguments.subList(0, 2).clear();
-    }
-    // Recipe fields set by --recipe; empty when the defaults run.
-    ObjectNode overrides = JSON.createObjectNode();
-    if (arguments.size() >= 2 && arguments.get(0).equals("--recipe")) {
-      overrides = (ObjectNode) JSON.readTree(arguments.get(1));
-      arguments.subList(0, 2).clear();
-    }
-    List<String> models = arguments.isEmpty() ? List.of("stories260K", "dict-llama-15M")
-        : arguments;
-    Path shared = SharedModelData.modelsFolder();
-    try (Backends.Selected selected = Backends.open(choice,
-        CudaOptions.defaults().withPrecision(MatmulPrecision.FP32))) {
-      System.err.println("backend: " + selected.description());
+    try (Backends.Selected selected = QualityBackend.open(arguments)) {
+      // Recipe fields set by --recipe; empty when the defaults run.
+      ObjectNode overrides = JSON.createObjectNode();
+      if (arguments.size() >= 2 && arguments.get(0).equals("--recipe")) {
+        overrides = (ObjectNode) JSON.readTree(arguments.get(1));
+        arguments.subList(0, 2).clear();
+      }
+      List<String> models = arguments.isEmpty() ? List.of("stories260K", "dict-llama-15M")
+          : arguments;
+      Path shared = SharedModelData.modelsFolder();
       for (String argument : models) {
         String[] nameAndSchemes = argument.split(":", 2);
         List<String> only = nameAndSchemes.length > 1

@@ -11,8 +11,6 @@ import dev.calibra.calibration.cbq.LayerQuantizerFactory;
 import dev.calibra.calibration.uniform.QuantizationScheme;
 import dev.calibra.calibration.vq.VqRecipe;
 import dev.calibra.kernels.Backends;
-import dev.calibra.kernels.cuda.CudaOptions;
-import dev.calibra.kernels.cuda.MatmulPrecision;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.cpu.Parallel;
 import dev.calibra.model.eval.PerplexityEvaluator;
@@ -65,18 +63,11 @@ public final class VqQualityBenchmark {
 
   public static void main(String[] args) throws Exception {
     List<String> arguments = new ArrayList<>(List.of(args));
-    Backends.Choice choice = Backends.Choice.CPU;
-    if (arguments.size() >= 2 && arguments.get(0).equals("--backend")) {
-      choice = Backends.Choice.parse(arguments.get(1));
-      arguments.subList(0, 2).clear();
-    }
-    boolean full = !arguments.isEmpty() && arguments.get(0).equals("--full");
-    if (full) {
-      arguments.remove(0);
-    }
-    try (Backends.Selected selected = Backends.open(choice,
-        CudaOptions.defaults().withPrecision(MatmulPrecision.FP32))) {
-      System.err.println("backend: " + selected.description());
+    try (Backends.Selected selected = QualityBackend.open(arguments)) {
+      boolean full = !arguments.isEmpty() && arguments.get(0).equals("--full");
+      if (full) {
+        arguments.remove(0);
+      }
       for (String argument : arguments.isEmpty() ? DEFAULTS : arguments) {
         int colon = argument.indexOf(':');
         String model = colon < 0 ? argument : argument.substring(0, colon);

@@ -1,9 +1,9 @@
 package dev.calibra.kernels.cuda;
 
-import static dev.calibra.kernels.cuda.Shapes.requireColumn;
-import static dev.calibra.kernels.cuda.Shapes.requireRowVector;
-import static dev.calibra.kernels.cuda.Shapes.requireSameShape;
-import static dev.calibra.kernels.cuda.Shapes.requireShape;
+import static dev.calibra.model.backend.ShapeChecks.requireColumn;
+import static dev.calibra.model.backend.ShapeChecks.requireRowVector;
+import static dev.calibra.model.backend.ShapeChecks.requireSameShape;
+import static dev.calibra.model.backend.ShapeChecks.requireShape;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
@@ -17,6 +17,7 @@ import dev.calibra.model.backend.AttentionShape;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.LearnedWeightQuantization;
 import dev.calibra.model.backend.SoftVqAssignment;
+import dev.calibra.model.backend.ShapeChecks;
 import dev.calibra.model.backend.Tensor;
 import dev.calibra.model.backend.WeightedSubVectors;
 import java.util.List;
@@ -363,7 +364,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
   @Override
   public void causalAttention(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out,
       Tensor logSumExp) {
-    Shapes.requireAttention(shape, q, k, v);
+    ShapeChecks.requireAttention(shape, q, k, v);
     requireSameShape("attention output", q, out);
     requireShape("logSumExp", logSumExp, shape.tokens(), shape.numHeads());
     context.makeCurrent();
@@ -373,7 +374,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
   @Override
   public void causalAttentionBackward(Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor out,
       Tensor logSumExp, AttentionShape shape, Tensor dQ, Tensor dK, Tensor dV) {
-    Shapes.requireAttention(shape, q, k, v);
+    ShapeChecks.requireAttention(shape, q, k, v);
     requireSameShape("attention gradient", q, dOut);
     requireSameShape("attention gradient", q, out);
     requireSameShape("attention gradient", q, dQ);
@@ -490,13 +491,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
   @Override
   public void fakeQuantizeWeights(LearnedWeightQuantization q, boolean hardRounding, Tensor out,
       Tensor scales, Tensor zeros) {
-    requireSameShape("fake quantization", q.weight(), out);
-    if (scales != null) {
-      requireShape("scales", scales, q.weight().rows(), q.groups());
-    }
-    if (zeros != null) {
-      requireShape("zeros", zeros, q.weight().rows(), q.groups());
-    }
+    q.requireOutputs(out, scales, zeros);
     context.makeCurrent();
     weightQuantization.forward(q, hardRounding, tensor(out), tensorOrNull(scales),
         tensorOrNull(zeros));
@@ -505,16 +500,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
   @Override
   public void fakeQuantizeWeightsBackward(LearnedWeightQuantization q, Tensor dOut,
       Tensor dRounding, Tensor dClipLower, Tensor dClipUpper) {
-    requireSameShape("fake quantization gradient", q.weight(), dOut);
-    if (dRounding != null) {
-      requireSameShape("rounding gradient", q.weight(), dRounding);
-    }
-    if (dClipLower != null) {
-      requireShape("lower clip gradient", dClipLower, q.weight().rows(), q.groups());
-    }
-    if (dClipUpper != null) {
-      requireShape("upper clip gradient", dClipUpper, q.weight().rows(), q.groups());
-    }
+    q.requireGradients(dOut, dRounding, dClipLower, dClipUpper);
     context.makeCurrent();
     weightQuantization.backward(q, tensor(dOut), tensorOrNull(dRounding),
         tensorOrNull(dClipLower), tensorOrNull(dClipUpper));

@@ -62,16 +62,16 @@ public record LearnedWeightQuantization(
       throw new IllegalArgumentException("group size " + groupSize + " for rows of " + weight.cols());
     }
     int groups = groups(weight.cols(), groupSize);
-    requireShape("groupMin", groupMin, weight.rows(), groups);
-    requireShape("groupMax", groupMax, weight.rows(), groups);
+    ShapeChecks.requireShape("groupMin", groupMin, weight.rows(), groups);
+    ShapeChecks.requireShape("groupMax", groupMax, weight.rows(), groups);
     if (clipLower != null) {
-      requireShape("clipLower", clipLower, weight.rows(), groups);
+      ShapeChecks.requireShape("clipLower", clipLower, weight.rows(), groups);
     }
     if (clipUpper != null) {
-      requireShape("clipUpper", clipUpper, weight.rows(), groups);
+      ShapeChecks.requireShape("clipUpper", clipUpper, weight.rows(), groups);
     }
     if (rounding != null) {
-      requireShape("rounding", rounding, weight.rows(), weight.cols());
+      ShapeChecks.requireShape("rounding", rounding, weight.rows(), weight.cols());
     }
   }
 
@@ -88,10 +88,29 @@ public record LearnedWeightQuantization(
     return (1 << bits) - 1;
   }
 
-  private static void requireShape(String what, Tensor t, int rows, int cols) {
-    if (t.rows() != rows || t.cols() != cols) {
-      throw new IllegalArgumentException(what + " is " + t.shapeText() + ", expected " + rows
-          + "×" + cols);
+  /** The shapes of a fake-quantization's outputs; {@code scales} and {@code zeros} may be null. */
+  public void requireOutputs(Tensor out, Tensor scales, Tensor zeros) {
+    ShapeChecks.requireSameShape("fake quantization", weight, out);
+    if (scales != null) {
+      ShapeChecks.requireShape("scales", scales, weight.rows(), groups());
+    }
+    if (zeros != null) {
+      ShapeChecks.requireShape("zeros", zeros, weight.rows(), groups());
+    }
+  }
+
+  /** The shapes of its backward pass's tensors; the three gradients may be null. */
+  public void requireGradients(Tensor dOut, Tensor dRounding, Tensor dClipLower,
+      Tensor dClipUpper) {
+    ShapeChecks.requireSameShape("fake quantization gradient", weight, dOut);
+    if (dRounding != null) {
+      ShapeChecks.requireSameShape("rounding gradient", weight, dRounding);
+    }
+    if (dClipLower != null) {
+      ShapeChecks.requireShape("lower clip gradient", dClipLower, weight.rows(), groups());
+    }
+    if (dClipUpper != null) {
+      ShapeChecks.requireShape("upper clip gradient", dClipUpper, weight.rows(), groups());
     }
   }
 }

@@ -1,5 +1,10 @@
 package dev.calibra.model.cpu;
 
+import static dev.calibra.model.backend.ShapeChecks.requireColumn;
+import static dev.calibra.model.backend.ShapeChecks.requireRowVector;
+import static dev.calibra.model.backend.ShapeChecks.requireSameShape;
+import static dev.calibra.model.backend.ShapeChecks.requireShape;
+
 import dev.calibra.model.backend.AdamStep;
 import dev.calibra.model.backend.AttentionShape;
 import dev.calibra.model.backend.Backend;
@@ -447,13 +452,7 @@ public final class CpuBackend implements Backend {
   @Override
   public void fakeQuantizeWeights(LearnedWeightQuantization q, boolean hardRounding, Tensor out,
       Tensor scales, Tensor zeros) {
-    requireSameShape("fake quantization", q.weight(), out);
-    if (scales != null) {
-      requireShape("scales", scales, q.weight().rows(), q.groups());
-    }
-    if (zeros != null) {
-      requireShape("zeros", zeros, q.weight().rows(), q.groups());
-    }
+    q.requireOutputs(out, scales, zeros);
     CpuQuantizationOps.fakeQuantizeWeights(q, hardRounding, data(out),
         scales == null ? null : data(scales), zeros == null ? null : data(zeros));
   }
@@ -461,16 +460,7 @@ public final class CpuBackend implements Backend {
   @Override
   public void fakeQuantizeWeightsBackward(LearnedWeightQuantization q, Tensor dOut,
       Tensor dRounding, Tensor dClipLower, Tensor dClipUpper) {
-    requireSameShape("fake quantization gradient", q.weight(), dOut);
-    if (dRounding != null) {
-      requireSameShape("rounding gradient", q.weight(), dRounding);
-    }
-    if (dClipLower != null) {
-      requireShape("lower clip gradient", dClipLower, q.weight().rows(), q.groups());
-    }
-    if (dClipUpper != null) {
-      requireShape("upper clip gradient", dClipUpper, q.weight().rows(), q.groups());
-    }
+    q.requireGradients(dOut, dRounding, dClipLower, dClipUpper);
     CpuQuantizationOps.fakeQuantizeWeightsBackward(q, data(dOut),
         dRounding == null ? null : data(dRounding), dClipLower == null ? null : data(dClipLower),
         dClipUpper == null ? null : data(dClipUpper));
@@ -632,25 +622,4 @@ public final class CpuBackend implements Backend {
     return (int) size;
   }
 
-  private static void requireSameShape(String op, Tensor a, Tensor b) {
-    if (a.rows() != b.rows() || a.cols() != b.cols()) {
-      throw new IllegalArgumentException(op + ": shapes differ, " + a.shapeText() + " vs "
-          + b.shapeText());
-    }
-  }
-
-  private static void requireShape(String what, Tensor t, int rows, int cols) {
-    if (t.rows() != rows || t.cols() != cols) {
-      throw new IllegalArgumentException(what + " is " + t.shapeText() + ", expected " + rows
-          + "×" + cols);
-    }
-  }
-
-  private static void requireRowVector(String what, Tensor t, int cols) {
-    requireShape(what, t, 1, cols);
-  }
-
-  private static void requireColumn(String what, Tensor t, int rows) {
-    requireShape(what, t, rows, 1);
-  }
 }

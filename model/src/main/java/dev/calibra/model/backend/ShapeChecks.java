@@ -1,37 +1,34 @@
-package dev.calibra.kernels.cuda;
+package dev.calibra.model.backend;
 
-import dev.calibra.model.backend.AttentionShape;
-import dev.calibra.model.backend.Tensor;
+/** The argument checks every backend makes on its ops' tensors, so that all say the same. */
+public final class ShapeChecks {
 
-/** The argument checks of the Backend ops, with the CPU backend's messages. */
-final class Shapes {
+  private ShapeChecks() {}
 
-  private Shapes() {}
-
-  static void requireSameShape(String op, Tensor a, Tensor b) {
+  public static void requireSameShape(String op, Tensor a, Tensor b) {
     if (a.rows() != b.rows() || a.cols() != b.cols()) {
       throw new IllegalArgumentException(op + ": shapes differ, " + a.shapeText() + " vs "
           + b.shapeText());
     }
   }
 
-  static void requireShape(String what, Tensor t, int rows, int cols) {
+  public static void requireShape(String what, Tensor t, int rows, int cols) {
     if (t.rows() != rows || t.cols() != cols) {
       throw new IllegalArgumentException(what + " is " + t.shapeText() + ", expected " + rows
           + "×" + cols);
     }
   }
 
-  static void requireRowVector(String what, Tensor t, int cols) {
+  public static void requireRowVector(String what, Tensor t, int cols) {
     requireShape(what, t, 1, cols);
   }
 
-  static void requireColumn(String what, Tensor t, int rows) {
+  public static void requireColumn(String what, Tensor t, int rows) {
     requireShape(what, t, rows, 1);
   }
 
   /** Checks q, k, v against the attention layout: q is tokens × heads·d, k and v tokens × kv·d. */
-  static void requireAttention(AttentionShape shape, Tensor q, Tensor k, Tensor v) {
+  public static void requireAttention(AttentionShape shape, Tensor q, Tensor k, Tensor v) {
     int qWidth = shape.numHeads() * shape.headDim();
     int kvWidth = shape.numKeyValueHeads() * shape.headDim();
     if (q.rows() != shape.tokens() || q.cols() != qWidth) {
