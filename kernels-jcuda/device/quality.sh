@@ -3,6 +3,7 @@
 # backend's numbers to about 1e-4), its runs in JVMs of their own sharing the GPU:
 #   quality.sh cbq   cbq-quality: stories260K in one JVM, each dict-llama-15M scheme in another
 #   quality.sh vq    vq-quality --full (CBQ's default recipe): one JVM per model and VQ rule
+#   quality.sh vq MODEL:RULES…   the same for the vq-quality arguments given, one JVM each
 # Needs the storage and Hadoop jars in /tmp/gpu-hadoop (device-run.sh's first call puts them
 # there: the device tool carries 64 MiB a call). Results and logs come back packed in
 # $OUT/quality.tar.gz, one folder per JVM.
@@ -29,11 +30,15 @@ case ${1:-cbq} in
     done ;;
   vq)
     main=dev.calibra.bench.quality.VqQualityBenchmark
-    run stories-all $main --full 'stories260K:*:d4k6-unscaled' &
-    run stories-mlp $main --full 'stories260K:mlp.*:d2k4' &
-    run dict-all $main --full 'dict-llama-15M:*:d4k8' &
-    run dict-mlp $main --full 'dict-llama-15M:mlp.*:d4k8' & ;;
-  *) echo "usage: quality.sh cbq|vq" >&2; exit 2 ;;
+    shift
+    if (($# == 0)); then
+      set -- 'stories260K:*:d4k6-unscaled' 'stories260K:mlp.*:d2k4' 'dict-llama-15M:*:d4k8' \
+        'dict-llama-15M:mlp.*:d4k8'
+    fi
+    for spec in "$@"; do
+      run "vq-$(echo "$spec" | tr -c 'A-Za-z0-9.-' _)" $main --full "$spec" &
+    done ;;
+  *) echo "usage: quality.sh cbq | vq [MODEL:RULES…]" >&2; exit 2 ;;
 esac
 wait
 grep -h "RTN .*CBQ\|bits/weight\|^  *[a-z].*[0-9]$" "$OUT"/*/out.txt "$OUT"/*/err.txt | head -60

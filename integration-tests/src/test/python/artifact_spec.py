@@ -9,6 +9,8 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 CHECKSUM_COLUMN = "crc32c"
+# Appended in format 1.1; the checksum covers it only when it is set.
+ENCODED_WHEN_SET = {"vq_codebook_rows"}
 
 
 def open_artifact(path: pathlib.Path):
@@ -61,10 +63,16 @@ def dequantize(values: dict) -> np.ndarray:
     if kind == "vq":
         dim = values["vq_dim"]
         assert cols % dim == 0, "vq_dim must divide cols"
-        indices = unpack(values["assignment_indices"], values["bits"], rows * (cols // dim))
+        per_row = cols // dim
+        indices = unpack(values["assignment_indices"], values["bits"], rows * per_row)
+        codebook_rows = values.get("vq_codebook_rows") or rows
+        codebooks = -(-rows // codebook_rows)
         codebook = values["codebook"].astype(np.float16).astype(np.float32).reshape(-1, dim)
-        assert indices.max() < len(codebook), "an assignment index is past the codebook"
-        weights = codebook[indices].reshape(rows, cols)
+        assert len(codebook) % codebooks == 0, "the codebook column is not whole codebooks"
+        entries = len(codebook) // codebooks
+        assert indices.max() < entries, "an assignment index is past its codebook"
+        first_entry = np.repeat(np.arange(rows) // codebook_rows * entries, per_row)
+        weights = codebook[first_entry + indices].reshape(rows, cols)
         if values["scales"] is not None:
             weights = (weights * values["scales"].astype(np.float32)[:, None]).astype(np.float32)
         return weights
@@ -99,6 +107,8 @@ def canonical_bytes(batch: pa.RecordBatch) -> bytes:
         if field.name == CHECKSUM_COLUMN:
             continue
         value = values[field.name]
+        if value is None and field.name in ENCODED_WHEN_SET:
+            continue
         if value is None:
             out += b"\x00"
             continue

@@ -32,7 +32,7 @@ def test_lists_every_tensor_of_the_model(fixtures):
 def test_reads_the_metadata(fixtures):
     metadata, _ = artifact_spec.open_artifact(fixtures / ARTIFACT)
     assert metadata["calibra.format"] == "calibra-artifact"
-    assert metadata["calibra.format_version"] == "1.0"
+    assert metadata["calibra.format_version"] == "1.1"
     config = metadata["calibra.model_config"]
     assert (config["num_hidden_layers"], config["hidden_size"], config["vocab_size"]) == (5, 64, 512)
     recipe = metadata["calibra.recipe"]

@@ -1,4 +1,5 @@
-"""The artifact of a mixed VQ recipe (CbqCommandTest: MLP layers vq d4k6, attention uniform W4 g32)
+"""The artifact of a mixed VQ recipe (CbqCommandTest: MLP layers vq d4k6, down_proj with a codebook
+per 32 rows, attention uniform W4 g32)
 read with pyarrow alone: its vq rows dequantized from ARTIFACT.md bit for bit like the Java reader,
 and their checksums."""
 import numpy as np
@@ -33,7 +34,13 @@ def test_vq_rows_have_the_recipes_layout(fixtures):
             rows, cols = values["shape"].tolist()
             assert values["name"].split(".")[3] == "mlp"
             assert (values["vq_dim"], values["bits"]) == (4, 6)
-            assert len(values["codebook"]) == 64 * 4
+            codebooks = 1
+            if values["name"].endswith("down_proj.weight"):
+                assert values["vq_codebook_rows"] == 32
+                codebooks = -(-rows // 32)
+            else:
+                assert values["vq_codebook_rows"] is None
+            assert len(values["codebook"]) == codebooks * 64 * 4
             assert len(values["scales"]) == rows
             assert values["group_size"] is None and values["zero_points"] is None
             assert len(values["assignment_indices"]) == 4 * -(-rows * (cols // 4) * 6 // 32)

@@ -56,8 +56,8 @@ class CbqCommandTest {
   }
 
   /**
-   * A mixed recipe: the MLP layers vector-quantized (d4k6: 64 codewords of 4 values, row scales),
-   * attention uniform at W4 g32. The artifact holds the MLP weights as vq rows that dequantize to
+   * A mixed recipe: the MLP layers vector-quantized (d4k6: 64 codewords of 4 values, row scales;
+   * down_proj with a codebook per 32 rows), attention uniform at W4 g32. The artifact holds the MLP weights as vq rows that dequantize to
    * the calibrated weights, and evaluating it reproduces the run's perplexity to the last bit.
    * The artifact stays in the fixtures for the Python spec reader (test_vq_artifact.py).
    */
@@ -72,7 +72,7 @@ class CbqCommandTest {
     CliRun quantize = CliRun.succeeding("quantize", "--model", model.toString(), "--eval-tokens",
         sequences + "#evaluation", "--method", "cbq", "--calib-tokens", sequences + "#calibration",
         "--calib-samples", "8", "--epochs", "1", "--bits", "4", "--group", "32", "--vq",
-        "mlp.*:d4k6", "--vq-candidates", "3", "--output", artifact.toString(), "--overwrite",
+        "mlp.down_proj:d4k6r32,mlp.*:d4k6", "--vq-candidates", "3", "--output", artifact.toString(), "--overwrite",
         "--report", report.toString(), "--threads", "2");
     assertTrue(quantize.out().contains("bits per weight with scales and codebooks"),
         quantize.out());
@@ -83,7 +83,8 @@ class CbqCommandTest {
     assertEquals(perplexity, evaluate.printedPerplexity(), 0.0);
     try (ArtifactReader reader = ArtifactReader.open(FileLocation.of(artifact.toString(),
         new Configuration()))) {
-      assertEquals("mlp.*:d4k6", reader.metadata().recipe().get("vq").get("rules").asText());
+      assertEquals("mlp.down_proj:d4k6r32,mlp.*:d4k6",
+          reader.metadata().recipe().get("vq").get("rules").asText());
       assertEquals(3, reader.metadata().recipe().get("vq").get("training").get("candidates")
           .asInt());
       for (int b = 0; b < 5; b++) {
@@ -93,7 +94,8 @@ class CbqCommandTest {
           VqPayload vq = (VqPayload) t.payload();
           assertEquals(4, vq.dim());
           assertEquals(6, vq.indexBits());
-          assertEquals(64, vq.entries());
+          assertEquals(64, vq.entries(t.rows()));
+          assertEquals(layer.equals("mlp.down_proj") ? 2 : 1, vq.codebooks(t.rows()), t.name());
           assertEquals(t.rows(), vq.rowScales().length);
         }
         assertEquals(TensorKind.UNIFORM,

@@ -12,12 +12,14 @@ import java.io.Serializable;
  *     forward runs on
  * @param weightGradients float32 gradients of the fake-quantized linear weights, from which the
  *     learnable parameters' gradients are derived
- * @param quantizerState per group minimum and maximum of the float weights
+ * @param quantizerState per group minimum and maximum of the float weights; for a VQ layer its
+ *     candidates, their per-codeword lists and the row scales
  * @param learnable the learnable parameters (LoRA-Rounding A and B, two clipping factors per
- *     group) with their gradients and Adam's two moments
+ *     group; a VQ layer's candidate logits and codebooks) with their gradients and Adam's two
+ *     moments
  * @param activations what the block's forward keeps for backward, for one batch
- * @param packedResult the block's finished quantized form (codes, scale and zero per group), held
- *     until the shard's task writes its result
+ * @param packedResult the block's finished quantized form (codes, scale and zero per group; a
+ *     VQ layer's indices, codebooks and row scales), held until the shard's task writes its result
  */
 public record BlockMemory(
     long floatWeights,

@@ -17,6 +17,12 @@ import dev.calibra.model.llama.Linear;
  *   learnable           16·(r·Σ(out + in) + 2G)       value, gradient, Adam m and v
  *   activations         4·T·(4h + 2qw + 2kvw + 3i + heads + 2 [+ qw with activation quantization])
  *   packed result       ⌈P·bits/8⌉ + 8G               codes, float32 scale and zero per group
+ * per vector-quantized layer (out × in, S = out·in/d sub-vectors, n candidates, V codebook
+ * values, k index bits), instead of its uniform terms
+ *   quantizer state     4·(2·S·n + out + V/d + 1)     candidates and their per-codeword lists,
+ *                                                     row scales; a fixed codebook adds 4·V
+ *   learnable           16·(S·n + V)                  logits, and codebooks when trained
+ *   packed result       ⌈S·k/8⌉ + 2·(V + out)         indices, float16 codebooks and scales
  * per window
  *   calibration data    3·4·samples·seqLen·h
  *   batch tensors       3·4·T·h
@@ -28,6 +34,10 @@ import dev.calibra.model.llama.Linear;
  * output (or, for the window's first block, the batch input counted with the window). Activation
  * quantization can rewrite in place the linear inputs that are kept anyway, except the attention
  * output, which the attention backward also reads: that one needs a quantized copy.
+ *
+ * <p>Fitting a VQ layer's codebooks, when its block enters its first window, takes a float copy
+ * of its weights, an assignment and a distance per sub-vector (4·out·in + 8·S bytes, at most
+ * 8·out·in for d ≥ 2): within the rounding scratch, which it runs before.
  *
  * <p>Three sets of the calibration data are enough: before training, one float forward from the
  * window's float inputs yields both its float targets (at its last block) and the next window's
@@ -61,13 +71,26 @@ public final class MemoryModel {
 
   private static BlockMemory blockOf(ModelShape model, RecipeShape recipe) {
     long linearWeights = model.linearWeights();
-    long groups = 0;
-    long loraFactors = 0;
+    long state = 0;
+    long learnable = 0;
+    long packed = 0;
     for (Linear linear : Linear.values()) {
       int out = model.rows(linear);
       int in = model.cols(linear);
-      groups += out * recipe.groupsPerRow(in);
-      loraFactors += (long) recipe.loraRank() * (out + in);
+      VqLayerShape vq = recipe.vectorQuantized().get(linear);
+      if (vq == null) {
+        long groups = out * recipe.groupsPerRow(in);
+        state += FLOAT * 2 * groups;
+        learnable += 4 * FLOAT * ((long) recipe.loraRank() * (out + in) + 2 * groups);
+        packed += ceilDiv((long) out * in * recipe.bits(), 8) + 2 * FLOAT * groups;
+      } else {
+        long logits = vq.subVectors(out, in) * vq.candidates();
+        long codebook = vq.codebookValues(out);
+        state += FLOAT * (2 * logits + out + codebook / vq.dim() + 1)
+            + (vq.trainedCodebook() ? 0 : FLOAT * codebook);
+        learnable += 4 * FLOAT * (logits + (vq.trainedCodebook() ? codebook : 0));
+        packed += ceilDiv(vq.subVectors(out, in) * vq.indexBits(), 8) + 2 * (codebook + out);
+      }
     }
     // The block's input is the previous block's output, already counted there.
     long keptPerToken = KeptActivation.perToken(model) - KeptActivation.INPUT.width(model)
@@ -76,10 +99,10 @@ public final class MemoryModel {
         FLOAT * model.blockParameters(),
         FLOAT * linearWeights,
         FLOAT * linearWeights,
-        FLOAT * 2 * groups,
-        4 * FLOAT * (loraFactors + 2 * groups),
+        state,
+        learnable,
         FLOAT * recipe.tokensPerBatch() * keptPerToken,
-        ceilDiv(linearWeights * recipe.bits(), 8) + 2 * FLOAT * groups);
+        packed);
   }
 
   private static WindowMemory windowOf(ModelShape model, RecipeShape recipe) {

@@ -1,6 +1,9 @@
 package dev.calibra.partitioning;
 
+import dev.calibra.model.llama.Linear;
 import java.io.Serializable;
+import java.util.EnumMap;
+import java.util.Map;
 
 /**
  * The parts of a CBQ calibration recipe that decide how much memory and time calibrating costs
@@ -19,6 +22,9 @@ import java.io.Serializable;
  * @param batchSize sequences per optimizer step
  * @param epochs passes over the calibration samples per window
  * @param activationQuantization whether activations are fake-quantized during calibration
+ * @param vectorQuantized the layers a VQ rule covers, with their VQ shape (a bound over the
+ *     blocks when rules differ by block); the others are uniform at {@code bits} and
+ *     {@code groupSize}
  */
 public record RecipeShape(
     int windowSize,
@@ -30,7 +36,8 @@ public record RecipeShape(
     int seqLen,
     int batchSize,
     int epochs,
-    boolean activationQuantization) implements Serializable {
+    boolean activationQuantization,
+    Map<Linear, VqLayerShape> vectorQuantized) implements Serializable {
 
   private static final long serialVersionUID = 1L;
 
@@ -55,6 +62,9 @@ public record RecipeShape(
       throw new IllegalArgumentException("group size must be positive or per-channel (0), got "
           + groupSize);
     }
+    // A plan written before VQ layers were counted has none.
+    vectorQuantized = vectorQuantized == null || vectorQuantized.isEmpty()
+        ? Map.of() : Map.copyOf(new EnumMap<>(vectorQuantized));
     for (int value : new int[] {samples, seqLen, batchSize, epochs}) {
       if (value < 1) {
         throw new IllegalArgumentException("samples, sequence length, batch size and epochs must "
@@ -97,7 +107,7 @@ public record RecipeShape(
   /**
    * Defaults: windows of 2 blocks overlapping 1 (CBQ's), LoRA rank 4, 4-bit weights in groups of
    * 128, 128 samples of 2048 tokens (the calibration set size GPTQ-style methods use), batch 1,
-   * 20 epochs, no activation quantization.
+   * 20 epochs, no activation quantization, no vector-quantized layers.
    */
   public static final class Builder {
     private int windowSize = 2;
@@ -110,6 +120,7 @@ public record RecipeShape(
     private int batchSize = 1;
     private int epochs = 20;
     private boolean activationQuantization;
+    private final Map<Linear, VqLayerShape> vectorQuantized = new EnumMap<>(Linear.class);
 
     private Builder() {}
 
@@ -152,9 +163,15 @@ public record RecipeShape(
       return this;
     }
 
+    /** The layer is vector-quantized with this shape instead of uniformly. */
+    public Builder vectorQuantized(Linear linear, VqLayerShape shape) {
+      vectorQuantized.put(linear, shape);
+      return this;
+    }
+
     public RecipeShape build() {
       return new RecipeShape(windowSize, overlap, loraRank, bits, groupSize, samples, seqLen,
-          batchSize, epochs, activationQuantization);
+          batchSize, epochs, activationQuantization, vectorQuantized);
     }
   }
 }

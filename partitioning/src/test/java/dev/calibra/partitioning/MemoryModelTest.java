@@ -3,6 +3,7 @@ package dev.calibra.partitioning;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.calibra.model.llama.BlockActivations;
+import dev.calibra.model.llama.Linear;
 import java.lang.reflect.RecordComponent;
 import java.util.Arrays;
 import java.util.List;
@@ -53,6 +54,24 @@ class MemoryModelTest {
     assertEquals(2 * 4 * 96, window.roundingScratch()); // the largest linear is 12×8 (or 8×12)
     assertEquals(1440 + 960 + 4160 + 768, window.total());
     assertEquals(2 * 16192 + 7328, memory.windowTrainingBytes(2));
+  }
+
+  /**
+   * UP (12×8) vector-quantized: d4, 2-bit indices, a codebook per 6 rows, 3 candidates, trained
+   * codebooks. S = 12·2 = 24 sub-vectors, 72 logits, 2 codebooks of 4 entries × 4 = 32 values;
+   * UP's uniform terms (24 groups, LoRA factors 2·(12 + 8)) leave.
+   */
+  @Test
+  void aVectorQuantizedLayerCountsItsLogitsAndCodebooksInsteadOfGroups() {
+    RecipeShape recipe = RecipeShape.builder().window(2, 1).loraRank(2).scheme(4, 5)
+        .samples(3, 5).batchSize(2).epochs(3)
+        .vectorQuantized(Linear.UP, new VqLayerShape(4, 2, 6, 3, true)).build();
+    BlockMemory block = new MemoryModel(Shapes.TINY, recipe).block();
+    // Candidates and their per-codeword lists 2·72, row scales 12, list offsets 32/4 + 1.
+    assertEquals(4 * 2 * (120 - 24) + 4 * (2 * 72 + 12 + 8 + 1), block.quantizerState());
+    assertEquals(16 * (232 - 2 * 20 + 2 * (120 - 24)) + 16 * (72 + 32), block.learnable());
+    // Indices ⌈24·2/8⌉ = 6 bytes, float16 codebooks and row scales 2·(32 + 12).
+    assertEquals(240 - 48 + 8 * (120 - 24) + 6 + 2 * (32 + 12), block.packedResult());
   }
 
   @Test

@@ -10,6 +10,7 @@ import dev.calibra.model.backend.SoftVqAssignment;
 import dev.calibra.model.backend.Tensor;
 import dev.calibra.model.backend.WeightedSubVectors;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -17,9 +18,9 @@ import java.util.List;
  * assignment calibration:
  *
  * <ol>
- *   <li>the codebook is fitted by weighted k-means ({@link CodebookFitter}) to the rows divided
- *       by their scales, weighted by the input's channel second moments and the squared scales,
- *       and rounded to float16;
+ *   <li>the codebook (of the layer, or of each group of rows) is fitted by weighted k-means
+ *       ({@link CodebookFitter}) to the rows divided by their scales, weighted by the input's
+ *       channel second moments and the squared scales, and rounded to float16;
  *   <li>each sub-vector keeps its n nearest codewords as candidates, with learnable logits (the
  *       nearest starting ahead), and its soft weight is the softmax mix of its candidates at the
  *       window's temperature, times the row scale;
@@ -35,6 +36,7 @@ public final class VqLayerQuantizer implements LayerQuantizer {
   private final VqSettings settings;
   private final int rows;
   private final int cols;
+  private final int codebookRows;
   private final int[] candidates;
   private final Tensor candidateTensor;
   private final Parameter logits;
@@ -48,12 +50,13 @@ public final class VqLayerQuantizer implements LayerQuantizer {
   private float temperature = 1f;
 
   private VqLayerQuantizer(Backend backend, VqSettings settings, int rows, int cols,
-      int[] candidates, Tensor candidateTensor, Parameter logits, Parameter trainedCodebook,
+      int codebookRows, int[] candidates, Tensor candidateTensor, Parameter logits, Parameter trainedCodebook,
       Tensor fixedCodebook, float[] rowScaleValues, Tensor useOffsets, Tensor uses) {
     this.backend = backend;
     this.settings = settings;
     this.rows = rows;
     this.cols = cols;
+    this.codebookRows = codebookRows;
     this.candidates = candidates;
     this.candidateTensor = candidateTensor;
     this.logits = logits;
@@ -67,7 +70,7 @@ public final class VqLayerQuantizer implements LayerQuantizer {
   }
 
   /**
-   * Fits the layer's codebook and sets up its candidates.
+   * Fits the layer's codebooks (one, or one per group of rows) and sets up its candidates.
    *
    * @param weight the layer's float weight, rows × cols (read, not kept)
    * @param channelWeights the k-means weight of each input column (see
@@ -94,33 +97,54 @@ public final class VqLayerQuantizer implements LayerQuantizer {
       }
     }
     int entries = settings.entries();
-    CodebookFitter.Fit fit = CodebookFitter.fit(backend, x, rows, cols, dim, entries,
-        channelWeights, rowWeights, seed, training.kMeans());
-    float[] codebook = fit.codebook().clone();
-    for (int i = 0; i < codebook.length; i++) {
-      codebook[i] = Float16.round(codebook[i]);
-    }
-    Tensor book = backend.upload(codebook, entries, dim);
+    int groupRows = settings.codebookRowsOf(rows);
+    int codebooks = (rows + groupRows - 1) / groupRows;
     int n = Math.min(training.candidates(), entries);
-    int count = rows * (cols / dim);
-    int[] candidates = nearest(backend, x, rows, cols, dim, channelWeights, rowWeights, book, n);
+    int perRow = cols / dim;
+    int count = rows * perRow;
+    float[] codebook = new float[codebooks * entries * dim];
+    int[] candidates = new int[count * n];
+    // Each group of rows is its own k-means problem; its candidates index the group's part of
+    // the concatenated codebooks, so that the window trains all of them as one.
+    for (int g = 0; g < codebooks; g++) {
+      int first = g * groupRows;
+      int groupSize = Math.min(groupRows, rows - first);
+      float[] xGroup = Arrays.copyOfRange(x, first * cols, (first + groupSize) * cols);
+      float[] fGroup = rowWeights == null ? null
+          : Arrays.copyOfRange(rowWeights, first, first + groupSize);
+      CodebookFitter.Fit fit = CodebookFitter.fit(backend, xGroup, groupSize, cols, dim, entries,
+          channelWeights, fGroup, seed + g * 0x9E3779B97F4A7C15L, training.kMeans());
+      float[] book = fit.codebook();
+      for (int i = 0; i < book.length; i++) {
+        codebook[g * entries * dim + i] = Float16.round(book[i]);
+      }
+      try (Tensor groupBook = backend.upload(Arrays.copyOfRange(codebook, g * entries * dim,
+          (g + 1) * entries * dim), entries, dim)) {
+        int[] nearest = nearest(backend, xGroup, groupSize, cols, dim, channelWeights, fGroup,
+            groupBook, n);
+        for (int i = 0; i < nearest.length; i++) {
+          candidates[first * perRow * n + i] = g * entries + nearest[i];
+        }
+      }
+    }
     float[] initialLogits = new float[count * n];
     for (int i = 0; i < count; i++) {
       initialLogits[i * n] = training.initialLogit();
     }
     Parameter logits = new Parameter(backend, backend.upload(initialLogits, count, n),
         training.logitLearningRate());
+    Tensor book = backend.upload(codebook, codebooks * entries, dim);
     Parameter trainedCodebook = null;
     Tensor useOffsets = null;
     Tensor uses = null;
     if (training.codebookLearningRate() > 0) {
       trainedCodebook = new Parameter(backend, book, training.codebookLearningRate());
       book = null;
-      int[][] csr = SoftVqAssignment.codewordUses(candidates, entries);
-      useOffsets = IndexTensors.upload(backend, csr[0], 1, entries + 1);
+      int[][] csr = SoftVqAssignment.codewordUses(candidates, codebooks * entries);
+      useOffsets = IndexTensors.upload(backend, csr[0], 1, codebooks * entries + 1);
       uses = IndexTensors.upload(backend, csr[1], 1, csr[1].length);
     }
-    return new VqLayerQuantizer(backend, settings, rows, cols, candidates,
+    return new VqLayerQuantizer(backend, settings, rows, cols, groupRows, candidates,
         IndexTensors.upload(backend, candidates, count, n), logits, trainedCodebook, book, scales,
         useOffsets, uses);
   }
@@ -203,11 +227,15 @@ public final class VqLayerQuantizer implements LayerQuantizer {
     return parameters;
   }
 
-  /** Each sub-vector fixed to its candidate of largest logit (the nearest on ties). */
+  /**
+   * Each sub-vector fixed to its candidate of largest logit (the nearest on ties), as an index
+   * into its row's codebook.
+   */
   @Override
   public FinishedLayer finish() {
     float[] l = backend.download(logits.value());
     int n = logits.value().cols();
+    int perRow = cols / settings.dim();
     int[] indices = new int[l.length / n];
     for (int i = 0; i < indices.length; i++) {
       int best = 0;
@@ -216,15 +244,16 @@ public final class VqLayerQuantizer implements LayerQuantizer {
           best = c;
         }
       }
-      indices[i] = candidates[i * n + best];
+      int firstEntry = i / perRow / codebookRows * settings.entries();
+      indices[i] = candidates[i * n + best] - firstEntry;
     }
     float[] book = backend.download(codebook());
     short[] halves = new short[book.length];
     for (int i = 0; i < book.length; i++) {
       halves[i] = Float16.fromFloat(book[i]);
     }
-    VqMatrix matrix = new VqMatrix(rows, cols, settings.dim(), settings.indexBits(), halves,
-        indices, rowScaleValues == null ? null : rowScaleValues.clone());
+    VqMatrix matrix = new VqMatrix(rows, cols, settings.dim(), settings.indexBits(),
+        codebookRows, halves, indices, rowScaleValues == null ? null : rowScaleValues.clone());
     return new FinishedLayer(backend.upload(matrix.dequantize(), rows, cols), null, matrix);
   }
 

@@ -104,4 +104,50 @@ class VqCalibrationTest {
       assertTrue(bits > 2.5 && bits < 4.5, "bits per weight " + bits);
     }
   }
+
+  /**
+   * A codebook per 32 rows fits its rows closer than one codebook for the layer: with k-means
+   * codebooks and nearest codewords (no training, no pre-processing, so both approximate the
+   * checkpoint's weights), every MLP layer's error is lower, and each group's indices point into
+   * its own codebook (the finished weights are what the packed form dequantizes to).
+   */
+  @Test
+  void aCodebookPerGroupOfRowsFitsCloserThanOnePerLayer() throws Exception {
+    CbqRecipe recipe = new CbqRecipe.Builder(new QuantizationScheme(4, 32)).epochs(0)
+        .preprocessing(false, false).build();
+    try (ModelDirectory model = ModelDirectory.open(CodebookFitterTest.model("stories260K")
+        .toString())) {
+      CalibratedModel perLayer = new CbqCalibrator(backend, recipe, VqRecipe.parse("mlp.*:d4k6"),
+          CalibrationListener.SILENT).calibrate(model.weights(), samples(4));
+      CalibratedModel perRows = new CbqCalibrator(backend, recipe,
+          VqRecipe.parse("mlp.*:d4k6r32"), CalibrationListener.SILENT)
+          .calibrate(model.weights(), samples(4));
+      for (int b = 0; b < perRows.blocks().size(); b++) {
+        for (Linear linear : new Linear[] {Linear.GATE, Linear.UP, Linear.DOWN}) {
+          float[] original = backend.download(model.weights().block(b, backend).weight(linear));
+          VqMatrix one = perLayer.blocks().get(b).vectorQuantized().get(linear);
+          VqMatrix grouped = perRows.blocks().get(b).vectorQuantized().get(linear);
+          assertEquals(1, one.codebooks());
+          assertEquals((grouped.rows() + 31) / 32, grouped.codebooks(), linear + " codebooks");
+          assertEquals(64, grouped.entries());
+          assertArrayEquals(grouped.dequantize(), backend.download(
+              perRows.blocks().get(b).dequantized().weight(linear)), linear + " dequantized");
+          double errorOne = squaredError(original, one.dequantize());
+          double errorGrouped = squaredError(original, grouped.dequantize());
+          System.out.printf("block %d %s: one codebook %.5g, a codebook per 32 rows %.5g%n", b,
+              linear, errorOne, errorGrouped);
+          assertTrue(errorGrouped < errorOne, "block " + b + " " + linear + ": " + errorGrouped
+              + " per 32 rows against " + errorOne + " per layer");
+        }
+      }
+    }
+  }
+
+  private static double squaredError(float[] a, float[] b) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      sum += (double) (a[i] - b[i]) * (a[i] - b[i]);
+    }
+    return sum;
+  }
 }

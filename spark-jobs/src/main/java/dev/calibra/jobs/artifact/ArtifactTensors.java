@@ -56,13 +56,16 @@ public final class ArtifactTensors {
   }
 
   /**
-   * A vector-quantized matrix as a vq row: the float16 codebook, the assignment indices packed at
-   * the index width, the row scales as they are (float16 values held in float32).
+   * A vector-quantized matrix as a vq row: the float16 codebooks, the assignment indices packed at
+   * the index width, the row scales as they are (float16 values held in float32), and the rows
+   * per codebook only when there are several codebooks (so that a one-codebook row reads as in
+   * format 1.0).
    */
   public static ArtifactTensor vq(String name, int block, VqMatrix matrix) {
     return new ArtifactTensor(name, block, new int[] {matrix.rows(), matrix.cols()},
         new VqPayload(matrix.indexBits(), matrix.dim(), matrix.codebook(),
-            BitPacking.pack(matrix.indices(), matrix.indexBits()), matrix.rowScales()));
+            BitPacking.pack(matrix.indices(), matrix.indexBits()), matrix.rowScales(),
+            matrix.codebooks() == 1 ? null : matrix.codebookRows()));
   }
 
   /** A checkpoint tensor kept float, with the shape it has in the checkpoint. */

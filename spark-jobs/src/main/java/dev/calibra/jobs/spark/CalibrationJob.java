@@ -118,8 +118,8 @@ public final class CalibrationJob {
         TokenFile.write(work.calibrationSamples(), samples);
       }
       TokenFile.write(work.evaluationWindows(), evaluation.windows());
-      CalibrationPlan plan = PlanMaker.planFor(work, config, options.recipe(), samples,
-          options.schedule(), slots);
+      CalibrationPlan plan = PlanMaker.planFor(work, config, options.recipe(),
+          options.vqRecipe(), samples, options.schedule(), slots);
       LOG.info("calibration: {}; evaluation: {}; {}", data.description(), evaluation.description(),
           resumed ? "resuming the work directory's job" : "a new job");
       LOG.info("\n" + plan.describe());

@@ -73,8 +73,8 @@ class CbqOptionsTest {
     VqRecipe vq = options.cbq().vqRecipe();
     assertEquals("mlp.*:d4k8,layers.0.*:d2k4", vq.label());
     assertEquals(2, vq.training().candidates());
-    assertEquals(Optional.of(new VqSettings(4, 8, true)), vq.settingsFor(0, Linear.UP));
-    assertEquals(Optional.of(new VqSettings(2, 4, true)), vq.settingsFor(0, Linear.Q));
+    assertEquals(Optional.of(new VqSettings(4, 8, true, 0)), vq.settingsFor(0, Linear.UP));
+    assertEquals(Optional.of(new VqSettings(2, 4, true, 0)), vq.settingsFor(0, Linear.Q));
     assertEquals(Optional.empty(), vq.settingsFor(1, Linear.Q));
     assertNull(QuantizeOptions.parse(new String[] {"--method", "cbq"}).cbq().vqRecipe());
   }

@@ -27,7 +27,7 @@ public record ArtifactMetadata(ObjectNode modelConfig, ObjectNode tokenizer, Obj
   public static final String FORMAT_NAME = "calibra-artifact";
   public static final String FORMAT_VERSION = "calibra.format_version";
   public static final int MAJOR_VERSION = 1;
-  public static final int MINOR_VERSION = 0;
+  public static final int MINOR_VERSION = 1;
   public static final String MODEL_CONFIG = "calibra.model_config";
   public static final String TOKENIZER = "calibra.tokenizer";
   public static final String RECIPE = "calibra.recipe";

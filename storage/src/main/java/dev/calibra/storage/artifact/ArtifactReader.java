@@ -137,9 +137,10 @@ public final class ArtifactReader implements AutoCloseable {
 
   private void checkColumns(Schema schema) throws FileContentException {
     List<Field> fields = schema.getFields();
-    // Later minor versions may append columns; the known ones must come first, unchanged.
-    boolean matches = fields.size() >= ArtifactSchema.FIELDS.size();
-    for (int i = 0; matches && i < ArtifactSchema.FIELDS.size(); i++) {
+    // Minor versions append columns: a file has at least 1.0's, and those this reader knows come
+    // first, unchanged (columns appended later than this reader are left alone).
+    boolean matches = fields.size() >= ArtifactSchema.FORMAT_1_0_COLUMNS;
+    for (int i = 0; matches && i < Math.min(fields.size(), ArtifactSchema.FIELDS.size()); i++) {
       matches = sameColumn(fields.get(i), ArtifactSchema.FIELDS.get(i));
     }
     if (!matches) {

@@ -26,6 +26,7 @@ public final class ArtifactSchema {
   public static final String CLIP_VALUES = "clip_values";
   public static final String CODEBOOK = "codebook";
   public static final String VQ_DIM = "vq_dim";
+  public static final String VQ_CODEBOOK_ROWS = "vq_codebook_rows";
   public static final String ASSIGNMENT_INDICES = "assignment_indices";
   public static final String FLOAT_VALUES = "float_values";
   public static final String CRC32C = "crc32c";
@@ -53,20 +54,16 @@ public final class ArtifactSchema {
       optional(VQ_DIM, INT32),
       optional(ASSIGNMENT_INDICES, BYTES),
       list(FLOAT_VALUES, FLOAT32, true),
-      required(CRC32C, INT64));
+      required(CRC32C, INT64),
+      optional(VQ_CODEBOOK_ROWS, INT32));
+
+  /** Format 1.0's columns, the first of {@link #FIELDS}; 1.1 appended vq_codebook_rows. */
+  public static final int FORMAT_1_0_COLUMNS = 15;
 
   private ArtifactSchema() {}
 
   public static Schema withMetadata(Map<String, String> metadata) {
     return new Schema(FIELDS, metadata);
-  }
-
-  /**
-   * Whether a file's schema is this one, field for field (names, types, nullability); metadata
-   * is compared elsewhere.
-   */
-  public static boolean matches(Schema schema) {
-    return schema.getFields().equals(FIELDS);
   }
 
   private static Field required(String name, ArrowType type) {

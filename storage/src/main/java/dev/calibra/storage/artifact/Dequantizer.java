@@ -40,16 +40,20 @@ public final class Dequantizer {
     return weights;
   }
 
-  /** w[r, j·dim + t] = codebook[index(r, j)·dim + t] · rowScale[r]. */
+  /**
+   * w[r, j·dim + t] = codebook[(c·entries + index(r, j))·dim + t] · rowScale[r], with c the
+   * codebook of row r.
+   */
   static float[] vq(VqPayload payload, int rows, int cols) {
     int dim = payload.dim();
     int perRow = cols / dim;
     int[] indices = BitPacking.unpack(payload.packedIndices(), payload.indexBits(), rows * perRow);
     short[] codebook = payload.codebook();
-    int entries = payload.entries();
+    int entries = payload.entries(rows);
     float[] weights = new float[Math.multiplyExact(rows, cols)];
     for (int r = 0; r < rows; r++) {
       float scale = payload.rowScales() == null ? 1f : payload.rowScales()[r];
+      int first = payload.codebookOf(r) * entries;
       for (int j = 0; j < perRow; j++) {
         int entry = indices[r * perRow + j];
         if (entry >= entries) {
@@ -57,7 +61,7 @@ public final class Dequantizer {
               + ", sub-vector " + j + " is past the codebook's " + entries + " entries");
         }
         for (int t = 0; t < dim; t++) {
-          float value = FloatDecoding.halfToFloat(codebook[entry * dim + t]);
+          float value = FloatDecoding.halfToFloat(codebook[(first + entry) * dim + t]);
           weights[r * cols + j * dim + t] = payload.rowScales() == null ? value : value * scale;
         }
       }

@@ -48,6 +48,11 @@ final class TensorChecksum {
     sum.int32(vq != null ? vq.dim() : null);
     sum.bytes(vq != null ? vq.packedIndices() : null);
     sum.floats(floats != null ? floats.values() : null);
+    // Appended in format 1.1: encoded only when set, so a row that does not use it keeps 1.0's
+    // checksum.
+    if (vq != null && vq.codebookRows() != null) {
+      sum.int32(vq.codebookRows());
+    }
     sum.flush();
     return sum.crc.getValue();
   }

@@ -13,12 +13,14 @@ import static dev.calibra.storage.artifact.ArtifactSchema.NAME;
 import static dev.calibra.storage.artifact.ArtifactSchema.PACKED_CODES;
 import static dev.calibra.storage.artifact.ArtifactSchema.SCALES;
 import static dev.calibra.storage.artifact.ArtifactSchema.SHAPE;
+import static dev.calibra.storage.artifact.ArtifactSchema.VQ_CODEBOOK_ROWS;
 import static dev.calibra.storage.artifact.ArtifactSchema.VQ_DIM;
 import static dev.calibra.storage.artifact.ArtifactSchema.ZERO_POINTS;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.Float2Vector;
 import org.apache.arrow.vector.Float4Vector;
 import org.apache.arrow.vector.IntVector;
@@ -67,6 +69,7 @@ final class TensorRowCodec {
     setFloats(root, CLIP_VALUES, uniform != null ? uniform.clipValues() : null);
     setHalves(root, CODEBOOK, vq != null ? vq.codebook() : null);
     setInt(root, VQ_DIM, vq != null ? vq.dim() : null);
+    setInt(root, VQ_CODEBOOK_ROWS, vq != null ? vq.codebookRows() : null);
     setBytes(root, ASSIGNMENT_INDICES, vq != null ? vq.packedIndices() : null);
     setFloats(root, FLOAT_VALUES, floats != null ? floats.values() : null);
     ((BigIntVector) root.getVector(CRC32C)).setSafe(0, TensorChecksum.of(tensor));
@@ -115,12 +118,13 @@ final class TensorRowCodec {
             getFloats(root, CLIP_VALUES));
       }
       case VQ -> {
-        onlyColumns(root, name, kind, List.of(BITS, SCALES, CODEBOOK, VQ_DIM, ASSIGNMENT_INDICES));
+        onlyColumns(root, name, kind, List.of(BITS, SCALES, CODEBOOK, VQ_DIM, VQ_CODEBOOK_ROWS,
+            ASSIGNMENT_INDICES));
         yield new VqPayload(required(getInt(root, BITS), name, BITS),
             required(getInt(root, VQ_DIM), name, VQ_DIM),
             required(getHalves(root, CODEBOOK), name, CODEBOOK),
             required(getBytes(root, ASSIGNMENT_INDICES), name, ASSIGNMENT_INDICES),
-            getFloats(root, SCALES));
+            getFloats(root, SCALES), getInt(root, VQ_CODEBOOK_ROWS));
       }
       case FLOAT -> {
         onlyColumns(root, name, kind, List.of(FLOAT_VALUES));
@@ -136,8 +140,9 @@ final class TensorRowCodec {
   private static void onlyColumns(VectorSchemaRoot root, String name, TensorKind kind,
       List<String> allowed) {
     for (String column : List.of(BITS, GROUP_SIZE, PACKED_CODES, SCALES, ZERO_POINTS, CLIP_VALUES,
-        CODEBOOK, VQ_DIM, ASSIGNMENT_INDICES, FLOAT_VALUES)) {
-      if (!allowed.contains(column) && !root.getVector(column).isNull(0)) {
+        CODEBOOK, VQ_DIM, VQ_CODEBOOK_ROWS, ASSIGNMENT_INDICES, FLOAT_VALUES)) {
+      FieldVector vector = root.getVector(column);  // null: a 1.0 file has no such column
+      if (!allowed.contains(column) && vector != null && !vector.isNull(0)) {
         throw new IllegalArgumentException(name + ": column " + column + " is set, but a "
             + kind.columnValue() + " tensor does not use it");
       }
@@ -162,7 +167,7 @@ final class TensorRowCodec {
 
   private static Integer getInt(VectorSchemaRoot root, String column) {
     IntVector vector = (IntVector) root.getVector(column);
-    return vector.isNull(0) ? null : vector.get(0);
+    return vector == null || vector.isNull(0) ? null : vector.get(0);
   }
 
   private static void setBytes(VectorSchemaRoot root, String column, byte[] value) {

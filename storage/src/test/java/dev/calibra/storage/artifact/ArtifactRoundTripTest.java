@@ -3,6 +3,7 @@ package dev.calibra.storage.artifact;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -38,8 +39,9 @@ class ArtifactRoundTripTest {
         SampleTensors.uniform("model.layers.0.mlp.up_proj.weight", 0, 7, 64, 4, -1, false, 2),
         SampleTensors.uniform("model.layers.1.self_attn.q_proj.weight", 1, 3, 288, 2, 128, false, 3),
         SampleTensors.uniform("model.layers.1.self_attn.k_proj.weight", 1, 2, 64, 8, 32, false, 4),
-        SampleTensors.vq("model.layers.1.self_attn.v_proj.weight", 1, 6, 16, true),
-        SampleTensors.vq("model.layers.1.self_attn.o_proj.weight", 1, 2, 8, false),
+        SampleTensors.vq("model.layers.1.self_attn.v_proj.weight", 1, 6, 16, true, null),
+        SampleTensors.vq("model.layers.1.self_attn.o_proj.weight", 1, 2, 8, false, null),
+        SampleTensors.vq("model.layers.1.mlp.up_proj.weight", 1, 7, 8, true, 3),
         SampleTensors.floats("model.norm.weight", ArtifactTensor.NO_BLOCK, 8));
     FileLocation file = location("model.arrow");
     ArtifactMetadata metadata = SampleTensors.metadata(2);
@@ -74,10 +76,28 @@ class ArtifactRoundTripTest {
     short minusTwo = org.apache.arrow.memory.util.Float16.toFloat16(-2f);
     // Two entries of dim 2: (1, 0.5) and (-2, 1); row 0 = [entry 1, entry 0], row 1 = [entry 0, entry 0].
     VqPayload payload = new VqPayload(1, 2, new short[] {one, half, minusTwo, one},
-        BitPacking.pack(new int[] {1, 0, 0, 0}, 1), new float[] {2f, 3f});
+        BitPacking.pack(new int[] {1, 0, 0, 0}, 1), new float[] {2f, 3f}, null);
     ArtifactTensor tensor = new ArtifactTensor("v", 0, new int[] {2, 4}, payload);
     assertArrayEquals(new float[] {-4f, 2f, 2f, 1f, 3f, 1.5f, 3f, 1.5f},
         Dequantizer.toFloats(tensor));
+  }
+
+  @Test
+  void dequantizesVqWithACodebookPerGroupOfRows() {
+    short one = org.apache.arrow.memory.util.Float16.toFloat16(1f);
+    short two = org.apache.arrow.memory.util.Float16.toFloat16(2f);
+    short three = org.apache.arrow.memory.util.Float16.toFloat16(3f);
+    short four = org.apache.arrow.memory.util.Float16.toFloat16(4f);
+    // Three rows of one sub-vector of dim 1, two rows per codebook of two entries: rows 0 and 1
+    // index codebook (1, 2), row 2 the shorter last group's (3, 4).
+    VqPayload payload = new VqPayload(1, 1, new short[] {one, two, three, four},
+        BitPacking.pack(new int[] {1, 0, 1}, 1), null, 2);
+    ArtifactTensor tensor = new ArtifactTensor("v", 0, new int[] {3, 1}, payload);
+    assertArrayEquals(new float[] {2f, 1f, 4f}, Dequantizer.toFloats(tensor));
+    assertThrows(IllegalArgumentException.class, () -> new ArtifactTensor("v", 0,
+        new int[] {3, 1}, new VqPayload(1, 1, new short[] {one, two, three},
+            BitPacking.pack(new int[] {1, 0, 1}, 1), null, 2)),
+        "three values are not two codebooks");
   }
 
   @Test
@@ -182,6 +202,7 @@ class ArtifactRoundTripTest {
       assertEquals(v.dim(), a.dim(), name);
       assertArrayEquals(v.codebook(), a.codebook(), name);
       assertArrayEquals(v.packedIndices(), a.packedIndices(), name);
+      assertEquals(v.codebookRows(), a.codebookRows(), name);
       if (v.rowScales() == null) {
         assertNull(a.rowScales(), name);
       } else {

@@ -30,7 +30,7 @@ class HdfsArtifactTest {
   private static final List<ArtifactTensor> TENSORS = List.of(
       SampleTensors.floats("model.embed_tokens.weight", -1, 16, 8),
       SampleTensors.uniform("model.layers.0.mlp.down_proj.weight", 0, 8, 172, 3, 32, true, 5),
-      SampleTensors.vq("model.layers.0.mlp.up_proj.weight", 0, 12, 8, true),
+      SampleTensors.vq("model.layers.0.mlp.up_proj.weight", 0, 12, 8, true, 5),
       SampleTensors.floats("model.norm.weight", -1, 8));
 
   @BeforeAll

@@ -69,11 +69,16 @@ final class SampleTensors {
     return new ArtifactTensor(name, block, shape, new FloatPayload(values));
   }
 
-  /** A VQ tensor: sub-vectors of 4, a codebook of 16 entries, per-row scales optional. */
-  static ArtifactTensor vq(String name, int block, int rows, int cols, boolean rowScales) {
+  /**
+   * A VQ tensor: sub-vectors of 4, codebooks of 16 entries (one per {@code codebookRows} rows, or
+   * one for all when null), per-row scales optional.
+   */
+  static ArtifactTensor vq(String name, int block, int rows, int cols, boolean rowScales,
+      Integer codebookRows) {
     Random random = new Random(name.hashCode());
     int dim = 4;
-    short[] codebook = new short[16 * dim];
+    int codebooks = codebookRows == null ? 1 : (rows + codebookRows - 1) / codebookRows;
+    short[] codebook = new short[codebooks * 16 * dim];
     for (int i = 0; i < codebook.length; i++) {
       codebook[i] = org.apache.arrow.memory.util.Float16.toFloat16((float) random.nextGaussian());
     }
@@ -89,6 +94,6 @@ final class SampleTensors {
       }
     }
     return new ArtifactTensor(name, block, new int[] {rows, cols},
-        new VqPayload(4, dim, codebook, BitPacking.pack(indices, 4), scales));
+        new VqPayload(4, dim, codebook, BitPacking.pack(indices, 4), scales, codebookRows));
   }
 }
