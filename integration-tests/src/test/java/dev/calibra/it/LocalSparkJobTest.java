@@ -77,10 +77,12 @@ class LocalSparkJobTest {
 
   @Test
   void aMixedRecipeWritesTheIndicesAndCodebooksOfASingleMachineCalibration() throws Exception {
+    // up_proj (172 rows) has a codebook per 64 rows: three, handed from shard to shard as one.
+    String rules = "mlp.up_proj:d4k6r64-unscaled,mlp.*:d4k6-unscaled";
     CliRun.succeeding(command(StoriesJobArgs.of(directory, "--schedule", "sequential", "--vq",
-        "mlp.*:d4k6-unscaled", "--vq-candidates", "2")));
+        rules, "--vq-candidates", "2")));
 
-    VqRecipe vq = VqRecipe.parse("mlp.*:d4k6-unscaled");
+    VqRecipe vq = VqRecipe.parse(rules);
     vq = vq.withTraining(vq.training().withCandidates(2));
     CbqRecipe recipe = new CbqRecipe.Builder(new QuantizationScheme(3, 32)).epochs(1).batchSize(2)
         .build();
@@ -93,8 +95,7 @@ class LocalSparkJobTest {
           .calibrate(directoryModel.weights(), samples);
     }
     try (ArtifactReader artifact = ArtifactReader.open(artifact())) {
-      assertEquals("mlp.*:d4k6-unscaled", artifact.metadata().recipe().path("vq").path("rules")
-          .asText());
+      assertEquals(rules, artifact.metadata().recipe().path("vq").path("rules").asText());
       for (int b = 0; b < 5; b++) {
         for (Linear linear : Linear.values()) {
           String where = "block " + b + " " + linear;
@@ -106,6 +107,8 @@ class LocalSparkJobTest {
                 ((UniformPayload) stored).packedCodes(), where);
             continue;
           }
+          assertEquals(linear == Linear.UP ? 3 : 1,
+              ((VqPayload) stored).codebooks(expected.rows()), where);
           assertArrayEquals(expected.codebook(), ((VqPayload) stored).codebook(), where);
           assertArrayEquals(BitPacking.pack(expected.indices(), expected.indexBits()),
               ((VqPayload) stored).packedIndices(), where);

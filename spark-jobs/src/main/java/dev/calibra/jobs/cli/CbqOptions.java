@@ -65,9 +65,9 @@ record CbqOptions(
     HELP.put("--seed", new String[] {"N", "cbq: seed of every random choice [default: 0]"});
     HELP.put("--vq", new String[] {"RULES", "cbq: vector-quantize the layers matching each rule "
         + "PATTERN:dDkK (sub-vectors of D input columns, 2^K codewords per layer, a float16 scale "
-        + "per row; dDkK-unscaled without), the first match wins, others stay uniform: '*:d4k8' "
-        + "(every layer), 'mlp.*:d4k8' (a mixed recipe), 'layers.0.*:d2k4,*:d4k8' "
-        + "(see calibration/VQ.md)"});
+        + "per row; dDkKrR a codebook per R rows; dDkK-unscaled no scales), the first match wins, "
+        + "others stay uniform: '*:d4k8' (every layer), 'mlp.*:d4k8' (a mixed recipe), "
+        + "'layers.0.*:d2k4,*:d4k7r96' (see calibration/VQ.md)"});
     HELP.put("--vq-candidates", new String[] {"N", "cbq: nearest codewords each sub-vector may "
         + "choose among during assignment calibration, 1 to 8 [default: 4]"});
   }
