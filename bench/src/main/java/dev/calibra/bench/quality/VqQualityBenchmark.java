@@ -27,8 +27,9 @@ import java.util.Locale;
  * all calibrated by CBQ in the same windows with the same recipe, on the shared models. Each row
  * gives the bits per weight the quantized layers take stored with their overhead (uniform: a
  * float16 scale and a 2-bit zero point per group, as GPTQ stores them; VQ: float16 codebooks,
- * one per layer, and float16 row scales), the perplexity, the calibration time and how many
- * windows ended where they started (training made them worse, so they kept their start).
+ * one per layer or per group of rows, and float16 row scales), the perplexity, the calibration
+ * time and how many windows ended where they started (training made them worse, so they kept
+ * their start).
  *
  * <p>Arguments: {@code MODEL:RULES;RULES;…}, each RULES a {@code --vq} value (e.g.
  * {@code stories260K:*:d2k4;mlp.*:d2k4}); the uniform W2 g64 row always runs first, and the
@@ -47,7 +48,7 @@ public final class VqQualityBenchmark {
   private static final int CALIBRATION_TOKENS = 16384;
   private static final List<String> DEFAULTS = List.of(
       "stories260K:*:d4k6-unscaled;*:d2k4;mlp.*:d2k4",
-      "dict-llama-15M:*:d4k8;*:d8k9;mlp.*:d4k8");
+      "dict-llama-15M:*:d4k8;*:d8k9;mlp.*:d4k8;*:d4k8r288;*:d4k7;*:d4k7r96");
 
   /** One row: the VQ rules (empty: uniform W2 g64 only) and what came of them. */
   record Row(String vq, double bitsPerWeight, double perplexity, double calibrationSeconds,
