@@ -53,6 +53,8 @@ final class Matmul {
 
   /** The k step of the tensor-core kernels; packed operands are padded to a multiple of it. */
   private static final int K_STEP = 64;
+  /** Rows and columns of the tiles that pack_bf16_transposed moves through shared memory. */
+  private static final int TRANSPOSE_TILE = 64;
 
   private final CudaBackend backend;
   private WgmmaCheck.Result wgmmaCheck;
@@ -124,20 +126,58 @@ final class Matmul {
 
   /**
    * bf16 copy of a matrix with rows along k: {@code rows} rows of {@code paddedK} values. Without
-   * {@code transpose} the source is [rows][k]; with it the source is [k][rows]. The copy belongs
-   * to the backend's {@link PackCache}.
+   * {@code transpose} the source is [rows][k]; with it the source is [k][rows], and is read from
+   * the source's untransposed copy when the cache holds one (half the bytes of the fp32 source:
+   * a gradient's copy for dY·W serves its dYᵀ·X too). The copy belongs to the backend's
+   * {@link PackCache}.
    */
   private DeviceBlock pack(CudaTensor source, boolean transpose, int rows, int k, int paddedK) {
-    String layout = (transpose ? "transposed " : "rows ") + paddedK;
-    return backend.packs().get(source, layout, (long) rows * paddedK * 2, packed -> {
-      if (transpose) {
-        backend.kernel("pack_bf16_transposed").grid(paddedK / 32, ceilDiv(rows, 32), 1)
-            .block(32, 8, 1).input(source).arg(k).arg(rows).arg(packed).arg(paddedK).run();
-      } else {
-        backend.kernel("pack_bf16_rows").gridFor((long) rows * paddedK / 8).input(source)
-            .arg((long) rows).arg(k).arg(packed).arg(paddedK).run();
-      }
-    });
+    if (!transpose) {
+      return backend.packs().get(source, rowsLayout(paddedK), (long) rows * paddedK * 2, packed ->
+          backend.kernel("pack_bf16_rows").gridFor((long) rows * paddedK / 8).input(source)
+              .arg((long) rows).arg(k).arg(packed).arg(paddedK).run());
+    }
+    int sourcePitch = ceilDiv(rows, K_STEP) * K_STEP;
+    DeviceBlock rowsCopy = backend.packs().find(source, rowsLayout(sourcePitch));
+    return backend.packs().get(source, "transposed " + paddedK, (long) rows * paddedK * 2,
+        packed -> {
+          KernelLaunch launch = backend.kernel(rowsCopy != null
+                  ? "pack_bf16_transposed_from_bf16" : "pack_bf16_transposed")
+              .grid(paddedK / TRANSPOSE_TILE, ceilDiv(rows, TRANSPOSE_TILE), 1).block(256, 1, 1);
+          (rowsCopy != null ? launch.arg(rowsCopy).arg((long) sourcePitch)
+              : launch.input(source).arg((long) rows))
+              .arg(k).arg(rows).arg(packed).arg(paddedK).run();
+        });
+  }
+
+  /** The cache's name for the untransposed copy: rows along k, padded to {@code paddedK}. */
+  private static String rowsLayout(int paddedK) {
+    return "rows " + paddedK;
+  }
+
+  /**
+   * Where the kernel about to write {@code t} may also write its bf16 copy as a product reads it
+   * untransposed (the same [rows][cols] layout, so only when cols needs no padding): a block to
+   * pass to the launch and then to {@link #adoptRowsCopy}. Null when products do not read such
+   * a copy (fp32 precision) or cols is not a multiple of the k step.
+   */
+  DeviceBlock rowsCopyTarget(CudaTensor t) {
+    if (backend.precision() == MatmulPrecision.FP32 || t.cols() % K_STEP != 0 || t.size() == 0) {
+      return null;
+    }
+    return backend.scratch(t.size() * 2);
+  }
+
+  /** The cache's bf16 copy of {@code t} in {@link #rowsCopyTarget}'s layout, or null. */
+  DeviceBlock rowsCopy(CudaTensor t) {
+    return t.cols() % K_STEP == 0 ? backend.packs().find(t, rowsLayout(t.cols())) : null;
+  }
+
+  /** Hands the copy that the last launch wrote beside {@code t} to the cache (null: none). */
+  void adoptRowsCopy(CudaTensor t, DeviceBlock copy) {
+    if (copy != null) {
+      backend.packs().put(t, rowsLayout(t.cols()), copy);
+    }
   }
 
   private void multiplyFp32(CudaTensor a, boolean transposeA, CudaTensor b, boolean transposeB,

@@ -34,6 +34,18 @@ final class PackCache {
    * block: the caller must not release it.
    */
   DeviceBlock get(CudaTensor tensor, String layout, long bytes, Consumer<DeviceBlock> pack) {
+    DeviceBlock hit = find(tensor, layout);
+    if (hit != null) {
+      return hit;
+    }
+    DeviceBlock block = backend.scratch(bytes);
+    pack.accept(block);
+    put(tensor, layout, block);
+    return block;
+  }
+
+  /** The valid copy of {@code tensor} in {@code layout}, or null; the cache keeps owning it. */
+  DeviceBlock find(CudaTensor tensor, String layout) {
     Entry hit = null;
     for (Iterator<Entry> it = entries.iterator(); it.hasNext(); ) {
       Entry e = it.next();
@@ -47,14 +59,27 @@ final class PackCache {
       }
     }
     if (hit == null) {
-      DeviceBlock block = backend.scratch(bytes);
-      pack.accept(block);
-      hit = new Entry(tensor, layout, tensor.version(), block);
-      if (entries.size() == CAPACITY) {
-        backend.release(entries.removeLast().block());
-      }
+      return null;
     }
     entries.addFirst(hit);
     return hit.block();
+  }
+
+  /**
+   * Hands the cache a copy of {@code tensor} in {@code layout} that a kernel has just written
+   * beside the tensor's current contents (a producer op writing the GEMM operand as it goes).
+   */
+  void put(CudaTensor tensor, String layout, DeviceBlock block) {
+    for (Iterator<Entry> it = entries.iterator(); it.hasNext(); ) {
+      Entry e = it.next();
+      if (e.tensor() == tensor && e.layout().equals(layout)) {
+        it.remove();
+        backend.release(e.block());
+      }
+    }
+    if (entries.size() == CAPACITY) {
+      backend.release(entries.removeLast().block());
+    }
+    entries.addFirst(new Entry(tensor, layout, tensor.version(), block));
   }
 }
