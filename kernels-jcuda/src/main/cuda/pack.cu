@@ -42,8 +42,8 @@ namespace {
 constexpr int TILE = 64;  // a transposed block moves a 64 (k) × 64 (c) tile
 
 // Values [c, c + 4) of source row k as floats, 0 outside rows × cols.
-__device__ __forceinline__ void load_source(const float* src, long long pitch, int rows, int cols,
-                                            int k, int c, float (&v)[4]) {
+__device__ __forceinline__ void load_source(const float* __restrict__ src, long long pitch,
+                                            int rows, int cols, int k, int c, float (&v)[4]) {
   const float* in = src + k * pitch + c;
   if (k < rows && c + 4 <= cols && pitch % 4 == 0) {
     const float4 x = *reinterpret_cast<const float4*>(in);
@@ -58,8 +58,9 @@ __device__ __forceinline__ void load_source(const float* src, long long pitch, i
 
 // Values [c, c + 8) of row k of an untransposed bf16 copy (pitch a multiple of 64 that covers the
 // tile, zero past cols), 0 past rows.
-__device__ __forceinline__ void load_source(const __nv_bfloat16* src, long long pitch, int rows,
-                                            int cols, int k, int c, float (&v)[8]) {
+__device__ __forceinline__ void load_source(const __nv_bfloat16* __restrict__ src,
+                                            long long pitch, int rows, int cols, int k, int c,
+                                            float (&v)[8]) {
   uint4 x = make_uint4(0, 0, 0, 0);
   if (k < rows) {
     x = *reinterpret_cast<const uint4*>(src + k * pitch + c);
@@ -75,24 +76,33 @@ __device__ __forceinline__ void load_source(const __nv_bfloat16* src, long long 
 
 // dst[c][k] = src[k][c] for k < rows, 0 for rows ≤ k < paddedK: the transpose of a rows×cols
 // matrix whose rows are `pitch` elements apart. A block moves one 64×64 tile through shared
-// memory: reads of 16 bytes along c, then every thread writes 16 consecutive k of one c, a whole
-// 32-byte sector. Grid: (paddedK / 64, ceil(cols / 64)), 256 threads.
+// memory: every thread first issues all its 16-byte reads along c (held in registers, so that
+// they are in flight together), then writes 16 consecutive k of one c, a whole 32-byte sector.
+// Grid: (paddedK / 64, ceil(cols / 64)), 256 threads.
 template <typename T>
-__device__ __forceinline__ void pack_transposed(const T* src, long long pitch, int rows, int cols,
-                                                __nv_bfloat16* dst, int paddedK) {
+__device__ __forceinline__ void pack_transposed(const T* __restrict__ src, long long pitch,
+                                                int rows, int cols,
+                                                __nv_bfloat16* __restrict__ dst, int paddedK) {
+  constexpr int THREADS = 256;
   constexpr int PER_LOAD = 16 / sizeof(T);
   constexpr int LOADS_PER_ROW = TILE / PER_LOAD;
+  constexpr int LOADS = TILE * LOADS_PER_ROW / THREADS;
   __shared__ float tile[TILE][TILE + 1];
   const int k0 = blockIdx.x * TILE;
   const int c0 = blockIdx.y * TILE;
-  for (int i = threadIdx.x; i < TILE * LOADS_PER_ROW; i += blockDim.x) {
-    const int r = i / LOADS_PER_ROW;
-    const int c = (i % LOADS_PER_ROW) * PER_LOAD;
-    float v[PER_LOAD];
-    load_source(src, pitch, rows, cols, k0 + r, c0 + c, v);
+  float v[LOADS][PER_LOAD];
+#pragma unroll
+  for (int i = 0; i < LOADS; i++) {
+    const int load = threadIdx.x + i * THREADS;
+    load_source(src, pitch, rows, cols, k0 + load / LOADS_PER_ROW,
+                c0 + (load % LOADS_PER_ROW) * PER_LOAD, v[i]);
+  }
+#pragma unroll
+  for (int i = 0; i < LOADS; i++) {
+    const int load = threadIdx.x + i * THREADS;
 #pragma unroll
     for (int j = 0; j < PER_LOAD; j++) {
-      tile[r][c + j] = v[j];
+      tile[load / LOADS_PER_ROW][(load % LOADS_PER_ROW) * PER_LOAD + j] = v[i][j];
     }
   }
   __syncthreads();
