@@ -126,29 +126,11 @@ __device__ __forceinline__ void accumulate_product(float (&out)[DP / 8][4], cons
   }
 }
 
-// Where an op also writes its output as the products' bf16 operand: the copy (packed_offset's
-// layout, `width` = the output's columns, a multiple of 64) and the position of the output's
-// first element in it. base null: no copy.
-struct OperandCopy {
-  __nv_bfloat16* base;
-  long long row0;
-  int col0;
-  int width;
-
-  __device__ void store(long long row, int col, float v) const {
-    base[packed_offset(row0 + row, col0 + col, width)] = __float2bfloat16_rn(v);
-  }
-  // Columns col and col + 1 (col even: the pair shares an 8-value chunk).
-  __device__ void store2(long long row, int col, float v0, float v1) const {
-    *reinterpret_cast<uint32_t*>(base + packed_offset(row0 + row, col0 + col, width)) =
-        pack_bf16x2(v0, v1);
-  }
-};
-
 // Writes rows (16 per warp, mma layout) of a 64-row block to a strided fp32 matrix, times factor[r],
-// and to `copy` when it has a base.
+// and where `copy` is not null the same in bf16 at the same offsets of `copy`: the operand of the
+// products that read the output next.
 template <int DP>
-__device__ __forceinline__ void store_rows(float* destination, const OperandCopy& copy,
+__device__ __forceinline__ void store_rows(float* destination, __nv_bfloat16* copy,
                                            long long stride, int firstRow, int seqLen,
                                            int headDim, const float (&acc)[DP / 8][4],
                                            const float (&factor)[2], int warp, int lane) {
@@ -164,13 +146,15 @@ __device__ __forceinline__ void store_rows(float* destination, const OperandCopy
       const float v1 = acc[nt][2 * half + 1] * factor[half];
       if (d + 1 < headDim && (headDim % 2) == 0) {
         *reinterpret_cast<float2*>(out + d) = make_float2(v0, v1);
-        if (copy.base != nullptr) copy.store2(row, d, v0, v1);
+        if (copy != nullptr) {
+          *reinterpret_cast<uint32_t*>(copy + row * stride + d) = pack_bf16x2(v0, v1);
+        }
       } else {
 #pragma unroll
         for (int e = 0; e < 2; e++) {
           if (d + e < headDim) {
             out[d + e] = e == 0 ? v0 : v1;
-            if (copy.base != nullptr) copy.store(row, d + e, e == 0 ? v0 : v1);
+            if (copy != nullptr) copy[row * stride + d + e] = __float2bfloat16_rn(e == 0 ? v0 : v1);
           }
         }
       }
@@ -278,9 +262,9 @@ __device__ void forward(const __nv_bfloat16* q, const __nv_bfloat16* k, const __
       lse[(firstToken + row) * s.numHeads + head] = rowMax[half] / LOG2E + logf(total);
     }
   }
-  const OperandCopy copy{outCopy, firstToken, head * s.headDim, (int)s.qStride()};
-  store_rows<DP>(out + firstToken * s.qStride() + head * s.headDim, copy, s.qStride(), firstQuery,
-                 s.seqLen, s.headDim, acc, inverse, warp, lane);
+  const long long offset = firstToken * s.qStride() + head * s.headDim;
+  store_rows<DP>(out + offset, outCopy == nullptr ? nullptr : outCopy + offset, s.qStride(),
+                 firstQuery, s.seqLen, s.headDim, acc, inverse, warp, lane);
 }
 
 // lse·log2(e) and rowDot of one row, or +∞ and 0 past the sequence end (probability 0 there).
@@ -370,7 +354,7 @@ __device__ void backward_dq(const __nv_bfloat16* dOut, const __nv_bfloat16* q,
     __syncthreads();
   }
   const float factor[2] = {scale, scale};
-  store_rows<DP>(dQ + firstToken * s.qStride() + head * s.headDim, OperandCopy{}, s.qStride(),
+  store_rows<DP>(dQ + firstToken * s.qStride() + head * s.headDim, nullptr, s.qStride(),
                  firstQuery, s.seqLen, s.headDim, acc, factor, warp, lane);
 }
 
@@ -462,11 +446,10 @@ __device__ void backward_dkdv(const __nv_bfloat16* dOut, const __nv_bfloat16* q,
   const float ones[2] = {1.0f, 1.0f};
   const float scales[2] = {scale, scale};
   const long long kvOffset = firstToken * s.kvStride() + kvHead * s.headDim;
-  store_rows<DP>(dK + kvOffset, OperandCopy{}, s.kvStride(), kTile * ROWS, s.seqLen, s.headDim,
-                 dk, scales, warp, lane);
-  const OperandCopy copy{dVCopy, firstToken, kvHead * s.headDim, (int)s.kvStride()};
-  store_rows<DP>(dV + kvOffset, copy, s.kvStride(), kTile * ROWS, s.seqLen, s.headDim, dv, ones,
-                 warp, lane);
+  store_rows<DP>(dK + kvOffset, nullptr, s.kvStride(), kTile * ROWS, s.seqLen, s.headDim, dk,
+                 scales, warp, lane);
+  store_rows<DP>(dV + kvOffset, dVCopy == nullptr ? nullptr : dVCopy + kvOffset, s.kvStride(),
+                 kTile * ROWS, s.seqLen, s.headDim, dv, ones, warp, lane);
 }
 
 }  // namespace

@@ -127,17 +127,4 @@ __device__ __forceinline__ uint32_t swizzle_128(int row, int chunk) {
   return row * 128 + ((chunk ^ (row & 7)) << 4);
 }
 
-// The operand layout of the tensor-core GEMMs ("packed"): a matrix of rows × paddedK bf16 values
-// (paddedK a multiple of 64) stored as blocks of 64 rows × 64 k (8 KB), row block after row block
-// and, within one, k block after k block; each block exactly as the GEMMs hold it in shared
-// memory: row r at byte r·128, its 16-byte chunk c (values 8c … 8c+7) at chunk c ^ (r % 8), the
-// 128-byte swizzle of swizzle_128. A GEMM stage is then a few contiguous 8 KB copies (one bulk
-// copy each on Hopper), and every 8-value chunk of a row stays 16 contiguous, aligned bytes.
-// Rows past the matrix's last one, up to a multiple of 64, are allocated but never written: they
-// only meet outputs that the GEMMs do not store.
-__device__ __forceinline__ long long packed_offset(long long row, int k, int paddedK) {
-  return ((row >> 6) * (paddedK >> 6) + (k >> 6)) * 4096 + (row & 63) * 64 +
-         ((((k >> 3) & 7) ^ (int)(row & 7)) << 3) + (k & 7);
-}
-
 }  // namespace calibra

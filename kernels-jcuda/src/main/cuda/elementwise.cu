@@ -34,23 +34,20 @@ __device__ __forceinline__ float sigmoid(float x) {
   return 1.0f / (1.0f + expf(-x));
 }
 
-// Stores four values at index i (a multiple of 4) of a row-major fp32 tensor `cols` wide and,
-// where `packed` is not null, of its bf16 copy in the products' layout (packed_offset; cols is a
-// multiple of 64 then, so the four stay in one 8-value chunk).
-__device__ __forceinline__ void store4(float* out, __nv_bfloat16* packed, long long i, int cols,
-                                       float a, float b, float c, float d) {
+// Stores four values at index i (a multiple of 4) of an fp32 tensor and, where `packed` is not
+// null, of its bf16 copy.
+__device__ __forceinline__ void store4(float* out, __nv_bfloat16* packed, long long i, float a,
+                                       float b, float c, float d) {
   *reinterpret_cast<float4*>(out + i) = make_float4(a, b, c, d);
   if (packed != nullptr) {
-    *reinterpret_cast<uint2*>(packed + packed_offset(i / cols, (int)(i % cols), cols)) =
-        make_uint2(pack_bf16x2(a, b), pack_bf16x2(c, d));
+    *reinterpret_cast<uint2*>(packed + i) = make_uint2(pack_bf16x2(a, b), pack_bf16x2(c, d));
   }
 }
 
-__device__ __forceinline__ void store1(float* out, __nv_bfloat16* packed, long long i, int cols,
-                                       float v) {
+__device__ __forceinline__ void store1(float* out, __nv_bfloat16* packed, long long i, float v) {
   out[i] = v;
   if (packed != nullptr) {
-    packed[packed_offset(i / cols, (int)(i % cols), cols)] = __float2bfloat16_rn(v);
+    packed[i] = __float2bfloat16_rn(v);
   }
 }
 
@@ -60,16 +57,16 @@ __device__ __forceinline__ float swiglu(float g, float u) {
 
 // out = silu(gate) ⊙ up; with `packed` also out in bf16 (the down projection's operand).
 extern "C" __global__ void swiglu_forward(const float* gate, const float* up, float* out,
-                                          long long n, int cols, __nv_bfloat16* packed) {
+                                          long long n, __nv_bfloat16* packed) {
   const long long vectors = n / 4;
   for (long long i = first_index(); i < vectors; i += grid_stride()) {
     const float4 g = reinterpret_cast<const float4*>(gate)[i];
     const float4 u = reinterpret_cast<const float4*>(up)[i];
-    store4(out, packed, 4 * i, cols, swiglu(g.x, u.x), swiglu(g.y, u.y), swiglu(g.z, u.z),
+    store4(out, packed, 4 * i, swiglu(g.x, u.x), swiglu(g.y, u.y), swiglu(g.z, u.z),
            swiglu(g.w, u.w));
   }
   for (long long i = vectors * 4 + first_index(); i < n; i += grid_stride()) {
-    store1(out, packed, i, cols, swiglu(gate[i], up[i]));
+    store1(out, packed, i, swiglu(gate[i], up[i]));
   }
 }
 
@@ -84,7 +81,7 @@ __device__ __forceinline__ void swiglu_gradients(float d, float g, float u, floa
 // Both gradients overwritten; with `packedGate` and `packedUp` also in bf16 (the operands of the
 // gate and up projections' backward products).
 extern "C" __global__ void swiglu_backward(const float* dOut, const float* gate, const float* up,
-                                           float* dGate, float* dUp, long long n, int cols,
+                                           float* dGate, float* dUp, long long n,
                                            __nv_bfloat16* packedGate, __nv_bfloat16* packedUp) {
   const long long vectors = n / 4;
   for (long long i = first_index(); i < vectors; i += grid_stride()) {
@@ -97,15 +94,15 @@ extern "C" __global__ void swiglu_backward(const float* dOut, const float* gate,
     swiglu_gradients(d.y, g.y, u.y, dg.y, du.y);
     swiglu_gradients(d.z, g.z, u.z, dg.z, du.z);
     swiglu_gradients(d.w, g.w, u.w, dg.w, du.w);
-    store4(dGate, packedGate, 4 * i, cols, dg.x, dg.y, dg.z, dg.w);
-    store4(dUp, packedUp, 4 * i, cols, du.x, du.y, du.z, du.w);
+    store4(dGate, packedGate, 4 * i, dg.x, dg.y, dg.z, dg.w);
+    store4(dUp, packedUp, 4 * i, du.x, du.y, du.z, du.w);
   }
   for (long long i = vectors * 4 + first_index(); i < n; i += grid_stride()) {
     float dg;
     float du;
     swiglu_gradients(dOut[i], gate[i], up[i], dg, du);
-    store1(dGate, packedGate, i, cols, dg);
-    store1(dUp, packedUp, i, cols, du);
+    store1(dGate, packedGate, i, dg);
+    store1(dUp, packedUp, i, du);
   }
 }
 
@@ -135,17 +132,17 @@ extern "C" __global__ void rotary(float* x, long long rows, int cols, int headDi
       const float4 b = *reinterpret_cast<const float4*>(x + second);
       const float sx = direction * s.x, sy = direction * s.y, sz = direction * s.z,
                   sw = direction * s.w;
-      store4(x, copy, first, cols, a.x * c.x - b.x * sx, a.y * c.y - b.y * sy,
-             a.z * c.z - b.z * sz, a.w * c.w - b.w * sw);
-      store4(x, copy, second, cols, b.x * c.x + a.x * sx, b.y * c.y + a.y * sy,
-             b.z * c.z + a.z * sz, b.w * c.w + a.w * sw);
+      store4(x, copy, first, a.x * c.x - b.x * sx, a.y * c.y - b.y * sy, a.z * c.z - b.z * sz,
+             a.w * c.w - b.w * sw);
+      store4(x, copy, second, b.x * c.x + a.x * sx, b.y * c.y + a.y * sy, b.z * c.z + a.z * sz,
+             b.w * c.w + a.w * sw);
     } else {
       const float c = cosines[table];
       const float s = direction * sines[table];
       const float a = x[first];
       const float b = x[second];
-      store1(x, copy, first, cols, a * c - b * s);
-      store1(x, copy, second, cols, b * c + a * s);
+      store1(x, copy, first, a * c - b * s);
+      store1(x, copy, second, b * c + a * s);
     }
   }
 }

@@ -1,5 +1,5 @@
 // Tensor-core GEMM for sm_80 and later: C (fp32, row-major, ldc) = [C +] A·Bᵀ with A [M][paddedK]
-// and B [N][paddedK] packed bf16 (packed_offset's layout, see pack.cu), fp32 accumulation.
+// and B [N][paddedK] packed bf16 (see pack.cu), fp32 accumulation.
 //
 // 128×128 tiles, k in steps of 64, 8 warps each owning a 64×32 piece (4×4 mma.sync m16n8k16),
 // operands staged through a 4-deep cp.async pipeline in 128-byte-swizzled shared memory and read
@@ -20,25 +20,25 @@ constexpr int STAGE_BYTES = (BM + BN) * BK * 2;
 // are still in L2.
 constexpr int GROUP_M = 8;
 
-// Copies one k tile of A (BM rows) and B (BN rows) into a stage. The packed layout (see
-// packed_offset) stores every 64-row block as the stage holds it, so each row block is a linear
-// 8 KB copy; row blocks past M or N are zero-filled.
 __device__ __forceinline__ void load_stage(const __nv_bfloat16* A, const __nv_bfloat16* B, int M,
                                            int N, int paddedK, int tileM, int tileN, int kTile,
                                            uint32_t stage) {
-  constexpr int CHUNKS_PER_BLOCK = 64 * BK / 8;
   const int chunksA = BM * (BK / 8);
 #pragma unroll
   for (int i = 0; i < (BM + BN) * (BK / 8) / THREADS; i++) {
     const int chunk = threadIdx.x + i * THREADS;
     const bool isA = chunk < chunksA;
     const int local = isA ? chunk : chunk - chunksA;
-    const int rowBlock = (isA ? tileM * BM : tileN * BN) / 64 + local / CHUNKS_PER_BLOCK;
-    const bool valid = rowBlock * 64 < (isA ? M : N);
-    const __nv_bfloat16* source = (isA ? A : B) +
-        ((long long)(valid ? rowBlock : 0) * (paddedK / 64) + kTile) * (64 * BK) +
-        (local % CHUNKS_PER_BLOCK) * 8;
-    cp_async_16(stage + (isA ? 0 : BM * BK * 2) + local * 16, source, valid);
+    const int row = local / (BK / 8);
+    const int column = local % (BK / 8);
+    const int globalRow = (isA ? tileM * BM : tileN * BN) + row;
+    const int limit = isA ? M : N;
+    const bool valid = globalRow < limit;
+    const __nv_bfloat16* base = isA ? A : B;
+    const __nv_bfloat16* source =
+        base + (long long)(valid ? globalRow : 0) * paddedK + kTile * BK + column * 8;
+    const uint32_t destination = stage + (isA ? 0 : BM * BK * 2) + swizzle_128(row, column);
+    cp_async_16(destination, source, valid);
   }
 }
 

@@ -1,19 +1,15 @@
 // Hopper GEMM (sm_90a): the same contract as gemm_bf16_mma (C = [C +] A·Bᵀ, A [M][paddedK] and
-// B [N][paddedK] packed bf16 in packed_offset's layout, fp32 accumulation), on the warpgroup
-// tensor-core instructions (wgmma), which read both operands straight from shared memory.
+// B [N][paddedK] packed bf16, fp32 accumulation), on the warpgroup tensor-core instructions
+// (wgmma), which read both operands straight from shared memory.
 //
 // 128×256 tiles, k in steps of 64; 2 warpgroups each own 64 rows × 256 columns (one m64n256k16
-// wgmma per k16 step, 128 fp32 accumulators per thread). Blocks run in clusters of two: the two
-// row tiles of a cluster share their 256-row B tile, and each block copies half of it into both
-// blocks' shared memory (a multicast bulk copy), so L2 serves 32 KB per block and k step instead
-// of 48 KB: with 128×256 tiles the H100's L2 bandwidth, not its tensor cores, set the pace.
-// The packed layout stores every 64-row block as shared memory holds it, so a stage is six 8 KB
-// bulk copies (the copy engine that TMA uses, without a tensor map: JCuda 12.6 has no
-// cuTensorMapEncodeTiled), issued by one thread. A 4-slot ring: each slot has a "full" barrier
-// (the copies' bytes landed) and an "empty" one (all four warpgroups of the cluster finished
-// reading it), so copies run three tiles ahead of the wgmma without block-wide barriers.
-// (Measured before, see kernels-jcuda/NOTES.md: cp.async by every thread with a block barrier
-// per k step, a warp-specialized cp.async loader, three tiles in flight, 128×128 tiles.)
+// wgmma per k16 step, 128 fp32 accumulators per thread). Tiles arrive through a 4-slot cp.async
+// ring in the 128-byte-swizzled layout that the wgmma descriptors name, copied by the same
+// threads that multiply: two tiles are in flight while a third is multiplied, with one block
+// barrier per k step. JCuda 12.6 has no cuTensorMapEncodeTiled, so the bulk tensor copy engine
+// (TMA) is not used. (Measured slower on the H100, see kernels-jcuda/NOTES.md: a warp-specialized
+// variant with a loading warpgroup and mbarriers, three tiles in flight, and 128×128 tiles with
+// two blocks per SM.)
 #include "common.cuh"
 
 using namespace calibra;
@@ -25,11 +21,9 @@ constexpr int BN = 256;
 constexpr int BK = 64;
 constexpr int STAGES = 4;
 constexpr int THREADS = 256;
-constexpr int CLUSTER = 2;
-constexpr int BLOCK_BYTES = 64 * BK * 2;  // one 64-row block of the packed layout
 constexpr int A_BYTES = BM * BK * 2;
 constexpr int STAGE_BYTES = (BM + BN) * BK * 2;
-constexpr int GROUP_PAIRS = 4;
+constexpr int GROUP_M = 8;
 
 // Shared-memory matrix descriptor of a k-major, 128-byte-swizzled bf16 tile: rows of 64 values
 // (128 bytes), 8-row groups 1024 bytes apart (stride byte offset); the leading byte offset is
@@ -38,70 +32,6 @@ constexpr int GROUP_PAIRS = 4;
 __device__ __forceinline__ uint64_t descriptor(uint32_t address) {
   return (uint64_t)((address & 0x3FFFF) >> 4) | ((uint64_t)1 << 16) |
          ((uint64_t)(1024 >> 4) << 32) | ((uint64_t)1 << 62);
-}
-
-__device__ __forceinline__ uint32_t cluster_rank() {
-  uint32_t rank;
-  asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(rank));
-  return rank;
-}
-
-// Every thread of both blocks of the cluster: what each did before is visible to the other after.
-__device__ __forceinline__ void cluster_sync() {
-  asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" :::
-               "memory");
-}
-
-__device__ __forceinline__ void barrier_init(uint32_t barrier, uint32_t arrivals) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(barrier), "r"(arrivals));
-}
-
-// One arrival that also announces `bytes` of copies to come (their completion counts them off).
-__device__ __forceinline__ void barrier_expect(uint32_t barrier, uint32_t bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(barrier),
-               "r"(bytes)
-               : "memory");
-}
-
-// An arrival on the barrier at the same offset in block `rank` of the cluster.
-__device__ __forceinline__ void barrier_arrive(uint32_t barrier, uint32_t rank) {
-  asm volatile(
-      "{\n.reg .b32 remote;\n"
-      "mapa.shared::cluster.u32 remote, %0, %1;\n"
-      "mbarrier.arrive.release.cluster.shared::cluster.b64 _, [remote];\n}\n" ::"r"(barrier),
-      "r"(rank)
-      : "memory");
-}
-
-// Waits until the barrier's phase of this parity has completed.
-__device__ __forceinline__ void barrier_wait(uint32_t barrier, uint32_t parity) {
-  asm volatile(
-      "{\n.reg .pred done;\n"
-      "WAIT:\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-      "@!done bra WAIT;\n}\n" ::"r"(barrier),
-      "r"(parity)
-      : "memory");
-}
-
-// Bulk copy global → this block's shared memory, completion counted on `barrier`.
-__device__ __forceinline__ void bulk_copy(uint32_t destination, const void* source, uint32_t bytes,
-                                          uint32_t barrier) {
-  asm volatile(
-      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::
-          "r"(destination), "l"(source), "r"(bytes), "r"(barrier)
-      : "memory");
-}
-
-// The same into both blocks of the cluster, at the same offsets, each counting on its own barrier.
-__device__ __forceinline__ void bulk_copy_to_cluster(uint32_t destination, const void* source,
-                                                     uint32_t bytes, uint32_t barrier) {
-  const uint16_t everyBlock = (1 << CLUSTER) - 1;
-  asm volatile(
-      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster"
-      " [%0], [%1], %2, [%3], %4;\n" ::"r"(destination),
-      "l"(source), "r"(bytes), "r"(barrier), "h"(everyBlock)
-      : "memory");
 }
 
 // d (64×256 per warpgroup) += A (64×16 at descriptor a) · B (256×16 at descriptor b)ᵀ.
@@ -148,45 +78,38 @@ __device__ __forceinline__ void fence_accumulators(float (&d)[128]) {
   }
 }
 
-// Cluster → (pair of row tiles, column tile), rank → which of the pair: consecutive clusters walk
-// down GROUP_PAIRS pairs before moving right, so the B tiles they share are still in L2. With an
-// odd number of row tiles the last pair's second tile lies past M: that block only helps copy B.
-__device__ __forceinline__ void tile_of_block(int M, int N, uint32_t rank, int& tileM, int& tileN) {
-  const int pairs = ((M + BM - 1) / BM + 1) / 2;
-  const int tilesN = (N + BN - 1) / BN;
-  const int cluster = blockIdx.x / CLUSTER;
-  const int perGroup = GROUP_PAIRS * tilesN;
-  const int group = cluster / perGroup;
-  const int firstPair = group * GROUP_PAIRS;
-  const int groupPairs = min(pairs - firstPair, GROUP_PAIRS);
-  tileM = (firstPair + (cluster % perGroup) % groupPairs) * CLUSTER + rank;
-  tileN = (cluster % perGroup) / groupPairs;
+// Copies one k tile of A (BM rows) and B (BN rows) into a stage, 16 bytes per cp.async.
+__device__ __forceinline__ void load_stage(const __nv_bfloat16* A, const __nv_bfloat16* B, int M,
+                                           int N, int paddedK, int tileM, int tileN, int kTile,
+                                           uint32_t stage) {
+  const int chunksA = BM * (BK / 8);
+#pragma unroll
+  for (int i = 0; i < STAGE_BYTES / 16 / THREADS; i++) {
+    const int chunk = threadIdx.x + i * THREADS;
+    const bool isA = chunk < chunksA;
+    const int local = isA ? chunk : chunk - chunksA;
+    const int row = local / (BK / 8);
+    const int column = local % (BK / 8);
+    const int globalRow = (isA ? tileM * BM : tileN * BN) + row;
+    const bool valid = globalRow < (isA ? M : N);
+    const __nv_bfloat16* source =
+        (isA ? A : B) + (long long)(valid ? globalRow : 0) * paddedK + kTile * BK + column * 8;
+    cp_async_16(stage + (isA ? 0 : A_BYTES) + swizzle_128(row, column), source, valid);
+  }
 }
 
-// The copies of one block for k tile `kTile` into a stage: its A row blocks, and its half of the
-// cluster's B row blocks into both blocks. Row blocks past M or N are skipped (they meet only
-// outputs that are not stored); both blocks of a cluster expect the same bytes.
-struct StageCopies {
-  const __nv_bfloat16* a;  // this block's first A row block, k block 0
-  const __nv_bfloat16* b;  // this block's first B row block (of its half), k block 0
-  int aBlocks;
-  int bBlocks;             // this block's B row blocks: 0, 1 or 2
-  int firstB;              // index of its first B row block within the tile
-  uint32_t expectedBytes;  // A row blocks and the whole tile's B row blocks
-  long long rowBlockStride;
-
-  __device__ void issue(int kTile, uint32_t stage, uint32_t full) const {
-    barrier_expect(full, expectedBytes);
-    const long long k = (long long)kTile * 64 * BK;
-    for (int i = 0; i < aBlocks; i++) {
-      bulk_copy(stage + i * BLOCK_BYTES, a + i * rowBlockStride + k, BLOCK_BYTES, full);
-    }
-    for (int i = 0; i < bBlocks; i++) {
-      bulk_copy_to_cluster(stage + A_BYTES + (firstB + i) * BLOCK_BYTES, b + i * rowBlockStride + k,
-                           BLOCK_BYTES, full);
-    }
-  }
-};
+// Block → (row tile, column tile): consecutive blocks walk down GROUP_M row tiles before moving
+// right, so the B tiles they share are still in L2.
+__device__ __forceinline__ void tile_of_block(int M, int N, int& tileM, int& tileN) {
+  const int tilesM = (M + BM - 1) / BM;
+  const int tilesN = (N + BN - 1) / BN;
+  const int perGroup = GROUP_M * tilesN;
+  const int group = blockIdx.x / perGroup;
+  const int firstM = group * GROUP_M;
+  const int groupRows = min(tilesM - firstM, GROUP_M);
+  tileM = firstM + (blockIdx.x % perGroup) % groupRows;
+  tileN = (blockIdx.x % perGroup) / groupRows;
+}
 
 // Writes (or adds) a warpgroup's 64×256 accumulators. Layout: warp w of the warpgroup
 // holds rows 16w … 16w+15; for column block j (8 wide) d[4j], d[4j+1] are row lane/4, columns
@@ -236,84 +159,49 @@ __device__ __forceinline__ void multiply_stage(float (&d)[128], uint32_t stageA,
 
 }  // namespace
 
-extern "C" __global__ void __cluster_dims__(CLUSTER, 1, 1) __launch_bounds__(THREADS, 1)
+extern "C" __global__ void __launch_bounds__(THREADS, 1)
     gemm_bf16_wgmma(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, int M, int N,
                     int paddedK, int ldc, int accumulate) {
   extern __shared__ __align__(1024) unsigned char shared[];
   // The swizzle pattern repeats every 1024 bytes and the descriptors assume tiles start on it.
   const uint32_t base = (shared_address(shared) + 1023) & ~1023u;
-  const uint32_t full = base + STAGES * STAGE_BYTES;  // STAGES barriers of 8 bytes, then empty
-  const uint32_t empty = full + STAGES * 8;
 
-  const uint32_t rank = cluster_rank();
   int tileM;
   int tileN;
-  tile_of_block(M, N, rank, tileM, tileN);
+  tile_of_block(M, N, tileM, tileN);
   const int warpgroup = threadIdx.x / 128;
-  const int kTiles = paddedK / BK;
-
-  StageCopies copies;
-  copies.rowBlockStride = (long long)kTiles * 64 * BK;
-  const int rowBlocksA = (M + 63) / 64;
-  const int rowBlocksB = (N + 63) / 64;
-  const int firstA = tileM * (BM / 64);
-  copies.aBlocks = max(0, min(BM / 64, rowBlocksA - firstA));
-  copies.a = A + firstA * copies.rowBlockStride;
-  const int tileB = tileN * (BN / 64);
-  const int tileBBlocks = max(0, min(BN / 64, rowBlocksB - tileB));
-  copies.firstB = rank * (BN / 64 / CLUSTER);
-  copies.bBlocks = max(0, min(BN / 64 / CLUSTER, tileBBlocks - copies.firstB));
-  copies.b = B + (tileB + copies.firstB) * copies.rowBlockStride;
-  copies.expectedBytes = (copies.aBlocks + tileBBlocks) * BLOCK_BYTES;
-
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < STAGES; s++) {
-      barrier_init(full + 8 * s, 1);
-      barrier_init(empty + 8 * s, CLUSTER * (THREADS / 128));
-    }
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
-  }
-  // Both blocks' barriers exist before either block's copies signal them.
-  cluster_sync();
-  if (threadIdx.x == 0) {
-    for (int t = 0; t < min(STAGES - 1, kTiles); t++) {
-      copies.issue(t, base + t * STAGE_BYTES, full + 8 * t);
-    }
-  }
 
   float d[128];
 #pragma unroll
   for (int i = 0; i < 128; i++) d[i] = 0.0f;
 
+  const int kTiles = paddedK / BK;
+#pragma unroll
+  for (int s = 0; s < STAGES - 2; s++) {
+    if (s < kTiles) load_stage(A, B, M, N, paddedK, tileM, tileN, s, base + s * STAGE_BYTES);
+    cp_async_commit();
+  }
+
   for (int kt = 0; kt < kTiles; kt++) {
-    const int slot = kt % STAGES;
-    barrier_wait(full + 8 * slot, (kt / STAGES) & 1);
-    const uint32_t stage = base + slot * STAGE_BYTES;
+    cp_async_wait<STAGES - 3>();  // tile kt has landed (this thread's part of it)
+    // cp.async writes through the generic proxy; wgmma reads through the async proxy.
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    __syncthreads();
+    // Refill the slot of tile kt − 2: both warpgroups waited for its wgmma before this barrier.
+    const int next = kt + STAGES - 2;
+    if (next < kTiles) {
+      load_stage(A, B, M, N, paddedK, tileM, tileN, next, base + (next % STAGES) * STAGE_BYTES);
+    }
+    cp_async_commit();
+
+    const uint32_t stage = base + (kt % STAGES) * STAGE_BYTES;
     multiply_stage(d, stage + warpgroup * 64 * 128, stage + A_BYTES);
     asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
     fence_accumulators(d);
-    if (kt > 0 && threadIdx.x % 128 == 0) {
-      // Tile kt − 1's wgmma has finished: its slot may be refilled, in both blocks.
-      for (uint32_t r = 0; r < CLUSTER; r++) {
-        barrier_arrive(empty + 8 * ((kt - 1) % STAGES), r);
-      }
-    }
-    const int next = kt + STAGES - 1;
-    if (threadIdx.x == 0 && next < kTiles) {
-      const int nextSlot = next % STAGES;
-      if (next >= STAGES) {
-        barrier_wait(empty + 8 * nextSlot, (next / STAGES - 1) & 1);
-      }
-      copies.issue(next, base + nextSlot * STAGE_BYTES, full + 8 * nextSlot);
-    }
-    __syncwarp();
   }
   asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
   fence_accumulators(d);
+  cp_async_wait<0>();
 
-  if (tileM * BM < M) {
-    store_accumulators(d, C, M, N, ldc, accumulate, tileM, tileN, warpgroup);
-  }
-  // The other block may still signal this block's barriers; neither leaves before both are done.
-  cluster_sync();
+  store_accumulators(d, C, M, N, ldc, accumulate, tileM, tileN, warpgroup);
 }

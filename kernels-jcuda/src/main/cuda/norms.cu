@@ -5,8 +5,7 @@
 using namespace calibra;
 
 // One block per row: invRms[r] = 1/sqrt(mean(x²) + eps), out = weight ⊙ (x · invRms[r]); with
-// `packed` also out in bf16 there, as the next products read it (packed_offset, cols a multiple
-// of 64).
+// `packed` also out rounded to bf16 there, the operand the next products read.
 extern "C" __global__ void rms_norm_forward(const float* x, const float* weight, float* out,
                                             float* invRms, int cols, float eps,
                                             __nv_bfloat16* packed) {
@@ -26,7 +25,7 @@ extern "C" __global__ void rms_norm_forward(const float* x, const float* weight,
     const float v = weight[c] * (x[base + c] * scale);
     out[base + c] = v;
     if (packed != nullptr) {
-      packed[packed_offset(blockIdx.x, c, cols)] = __float2bfloat16_rn(v);
+      packed[base + c] = __float2bfloat16_rn(v);
     }
   }
 }

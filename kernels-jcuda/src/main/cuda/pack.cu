@@ -1,8 +1,7 @@
 // Operand packing for the tensor-core GEMMs: an fp32 matrix (either orientation) becomes a bf16
 // matrix whose rows run along the reduction dimension k ("k-major"), padded with zeros to
-// paddedK columns, in the blocked layout of packed_offset (common.cuh). The GEMM kernels then
-// see one layout for all four transpose forms, need no k-edge handling, and load whole
-// shared-memory images of 64-row blocks.
+// paddedK columns. The GEMM kernels then see one layout for all four transpose forms, need no
+// k-edge handling, and load 16-byte chunks that are always aligned.
 #include "common.cuh"
 
 using namespace calibra;
@@ -34,7 +33,7 @@ extern "C" __global__ void pack_bf16_rows(const float* src, long long rows, int 
     packed.y = pack_bf16x2(v[2], v[3]);
     packed.z = pack_bf16x2(v[4], v[5]);
     packed.w = pack_bf16x2(v[6], v[7]);
-    *reinterpret_cast<uint4*>(dst + packed_offset(r, k, paddedK)) = packed;
+    *reinterpret_cast<uint4*>(dst + r * paddedK + k) = packed;
   }
 }
 
@@ -57,14 +56,14 @@ __device__ __forceinline__ void load_source(const float* __restrict__ src, long 
   }
 }
 
-// Values [c, c + 8) of row k of an untransposed packed copy (pitch: its paddedK, which covers the
+// Values [c, c + 8) of row k of an untransposed bf16 copy (pitch a multiple of 64 that covers the
 // tile, zero past cols), 0 past rows.
 __device__ __forceinline__ void load_source(const __nv_bfloat16* __restrict__ src,
                                             long long pitch, int rows, int cols, int k, int c,
                                             float (&v)[8]) {
   uint4 x = make_uint4(0, 0, 0, 0);
   if (k < rows) {
-    x = *reinterpret_cast<const uint4*>(src + packed_offset(k, c, (int)pitch));
+    x = *reinterpret_cast<const uint4*>(src + k * pitch + c);
   }
   const __nv_bfloat162* pairs = reinterpret_cast<const __nv_bfloat162*>(&x);
 #pragma unroll
@@ -78,7 +77,7 @@ __device__ __forceinline__ void load_source(const __nv_bfloat16* __restrict__ sr
 // dst[c][k] = src[k][c] for k < rows, 0 for rows ≤ k < paddedK: the transpose of a rows×cols
 // matrix whose rows are `pitch` elements apart. A block moves one 64×64 tile through shared
 // memory: every thread first issues all its 16-byte reads along c (held in registers, so that
-// they are in flight together), then writes 16 consecutive k of one c (two 16-byte chunks).
+// they are in flight together), then writes 16 consecutive k of one c, a whole 32-byte sector.
 // Grid: (paddedK / 64, ceil(cols / 64)), 256 threads.
 template <typename T>
 __device__ __forceinline__ void pack_transposed(const T* __restrict__ src, long long pitch,
@@ -120,8 +119,9 @@ __device__ __forceinline__ void pack_transposed(const T* __restrict__ src, long 
     hi.y = pack_bf16x2(tile[k + 10][c], tile[k + 11][c]);
     hi.z = pack_bf16x2(tile[k + 12][c], tile[k + 13][c]);
     hi.w = pack_bf16x2(tile[k + 14][c], tile[k + 15][c]);
-    *reinterpret_cast<uint4*>(dst + packed_offset(c0 + c, k0 + k, paddedK)) = lo;
-    *reinterpret_cast<uint4*>(dst + packed_offset(c0 + c, k0 + k + 8, paddedK)) = hi;
+    uint4* out = reinterpret_cast<uint4*>(dst + (long long)(c0 + c) * paddedK + k0 + k);
+    out[0] = lo;
+    out[1] = hi;
   }
 }
 

@@ -98,6 +98,13 @@ final class Attention {
    * backward pass too).
    */
   private DeviceBlock packHeads(CudaTensor x, int heads, AttentionShape shape, int padded) {
+    if (padded == shape.headDim()) {
+      // Unpadded heads: the products' bf16 copy has the same layout, if an op wrote one (rotary).
+      DeviceBlock rowsCopy = backend.matmulKernels().rowsCopy(x);
+      if (rowsCopy != null) {
+        return rowsCopy;
+      }
+    }
     long rows = (long) shape.tokens() * heads;
     return backend.packs().get(x, "heads " + heads + "×" + padded, rows * padded * 2, packed ->
         backend.kernel("pack_heads_bf16").gridFor(rows * padded / 8).input(x)

@@ -410,7 +410,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     CudaTensor hidden = tensor(out);
     DeviceBlock copy = matmul.rowsCopyTarget(hidden);
     kernel("swiglu_forward").gridFor(gate.size() / 4).input(tensor(gate)).input(tensor(up))
-        .output(hidden).arg(gate.size()).arg(gate.cols()).argOrNull(copy).run();
+        .output(hidden).arg(gate.size()).argOrNull(copy).run();
     matmul.adoptRowsCopy(hidden, copy);
   }
 
@@ -430,7 +430,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     DeviceBlock upCopy = matmul.rowsCopyTarget(upGradient);
     kernel("swiglu_backward").gridFor(gate.size() / 4).input(tensor(dOut)).input(tensor(gate))
         .input(tensor(up)).output(gateGradient).output(upGradient).arg(gate.size())
-        .arg(gate.cols()).argOrNull(gateCopy).argOrNull(upCopy).run();
+        .argOrNull(gateCopy).argOrNull(upCopy).run();
     matmul.adoptRowsCopy(gateGradient, gateCopy);
     matmul.adoptRowsCopy(upGradient, upCopy);
   }

@@ -6,14 +6,11 @@ import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
  * Matrix products c = [c +] op(a)·op(b) on the GPU, for all four transpose forms.
  *
  * <p>bf16 path: both operands are first packed (pack.cu) into bf16 matrices whose rows run along
- * k, zero-padded to a multiple of 64; op(a) gives [m][k'] and op(b)ᵀ gives [n][k'], stored in
- * 64×64 blocks as the kernels hold them in shared memory (packed_offset in common.cuh). One
- * tensor-core kernel then serves every form and every size: on Hopper, when a product fills the
- * GPU with 128×256 tiles, gemm_bf16_wgmma if it passed its start-up check ({@link WgmmaCheck}),
- * otherwise gemm_bf16_mma (mma.sync, sm_80+). The packing costs one read of each fp32 operand and
- * one write of half its size, unless the op that produced the operand wrote the packed copy
- * already ({@link #rowsCopyTarget}). fp32 path: gemm_f32 reads the operands in place through
- * strides.
+ * k, zero-padded to a multiple of 64; op(a) gives [m][k'] and op(b)ᵀ gives [n][k']. One tensor-core
+ * kernel then serves every form and every size: on Hopper, when a product fills the GPU with
+ * 128×256 tiles, gemm_bf16_wgmma if it passed its start-up check ({@link WgmmaCheck}), otherwise
+ * gemm_bf16_mma (mma.sync, sm_80+). The packing costs one read of each fp32 operand and
+ * one write of half its size. fp32 path: gemm_f32 reads the operands in place through strides.
  *
  * <p>{@code -Dcalibra.cuda.gemm=mma|wgmma} forces one bf16 kernel for every product (to compare
  * them, or to avoid the Hopper one); {@code auto}, the default, chooses as above.
@@ -22,8 +19,7 @@ final class Matmul {
 
   /** The kernels a product can run on. */
   enum Kernel {
-    // Shared memory: 4 stages, 1 KB of alignment slack, 8 barriers.
-    WGMMA("gemm_bf16_wgmma", "wgmma", 256, 128, 256, 4 * (128 + 256) * 64 * 2 + 1024 + 64),
+    WGMMA("gemm_bf16_wgmma", "wgmma", 256, 128, 256, 4 * (128 + 256) * 64 * 2 + 1024),
     MMA("gemm_bf16_mma", "mma", 256, 128, 128, 4 * (128 + 128) * 64 * 2),
     // The fp32 kernel uses static shared memory only.
     FP32("gemm_f32", "fp32", 256, 64, 64, 0);
@@ -57,8 +53,6 @@ final class Matmul {
 
   /** The k step of the tensor-core kernels; packed operands are padded to a multiple of it. */
   private static final int K_STEP = 64;
-  /** Rows per block of the packed layout. */
-  private static final int ROW_BLOCK = 64;
   /** Rows and columns of the tiles that pack_bf16_transposed moves through shared memory. */
   private static final int TRANSPOSE_TILE = 64;
 
@@ -122,28 +116,12 @@ final class Matmul {
     int paddedK = ceilDiv(k, K_STEP) * K_STEP;
     DeviceBlock packedA = pack(a, transposeA, m, k, paddedK);
     DeviceBlock packedB = pack(b, !transposeB, n, k, paddedK);
-    KernelLaunch launch = backend.kernel(kernel.function).grid(blocks(kernel, m, n), 1, 1)
+    int tiles = ceilDiv(m, kernel.tileM) * ceilDiv(n, kernel.tileN);
+    KernelLaunch launch = backend.kernel(kernel.function).grid(tiles, 1, 1)
         .block(kernel.threads, 1, 1).sharedBytes(kernel.sharedBytes).arg(packedA).arg(packedB);
     // Every element of c is written; with accumulate it is read first.
     (accumulate ? launch.arg(c) : launch.output(c))
         .arg(m).arg(n).arg(paddedK).arg(n).arg(accumulate ? 1 : 0).run();
-  }
-
-  /**
-   * One block per tile; the Hopper kernel runs in clusters of two blocks that own two row tiles
-   * of one column tile (an odd last row tile gets a partner past M, which only helps copy).
-   */
-  private static int blocks(Kernel kernel, int m, int n) {
-    int rowTiles = ceilDiv(m, kernel.tileM);
-    if (kernel == Kernel.WGMMA) {
-      rowTiles = ceilDiv(rowTiles, 2) * 2;
-    }
-    return rowTiles * ceilDiv(n, kernel.tileN);
-  }
-
-  /** Bytes of a packed operand: rows rounded up to the layout's 64-row blocks (see pack.cu). */
-  private static long packedBytes(int rows, int paddedK) {
-    return (long) ceilDiv(rows, ROW_BLOCK) * ROW_BLOCK * paddedK * 2;
   }
 
   /**
@@ -155,13 +133,13 @@ final class Matmul {
    */
   private DeviceBlock pack(CudaTensor source, boolean transpose, int rows, int k, int paddedK) {
     if (!transpose) {
-      return backend.packs().get(source, rowsLayout(paddedK), packedBytes(rows, paddedK), packed ->
+      return backend.packs().get(source, rowsLayout(paddedK), (long) rows * paddedK * 2, packed ->
           backend.kernel("pack_bf16_rows").gridFor((long) rows * paddedK / 8).input(source)
               .arg((long) rows).arg(k).arg(packed).arg(paddedK).run());
     }
     int sourcePitch = ceilDiv(rows, K_STEP) * K_STEP;
     DeviceBlock rowsCopy = backend.packs().find(source, rowsLayout(sourcePitch));
-    return backend.packs().get(source, "transposed " + paddedK, packedBytes(rows, paddedK),
+    return backend.packs().get(source, "transposed " + paddedK, (long) rows * paddedK * 2,
         packed -> {
           KernelLaunch launch = backend.kernel(rowsCopy != null
                   ? "pack_bf16_transposed_from_bf16" : "pack_bf16_transposed")
@@ -179,15 +157,20 @@ final class Matmul {
 
   /**
    * Where the kernel about to write {@code t} may also write its bf16 copy as a product reads it
-   * untransposed (the packed layout with paddedK = cols, so only when cols needs no padding): a
-   * block to pass to the launch and then to {@link #adoptRowsCopy}. Null when products do not
-   * read such a copy (fp32 precision) or cols is not a multiple of the k step.
+   * untransposed (the same [rows][cols] layout, so only when cols needs no padding): a block to
+   * pass to the launch and then to {@link #adoptRowsCopy}. Null when products do not read such
+   * a copy (fp32 precision) or cols is not a multiple of the k step.
    */
   DeviceBlock rowsCopyTarget(CudaTensor t) {
     if (backend.precision() == MatmulPrecision.FP32 || t.cols() % K_STEP != 0 || t.size() == 0) {
       return null;
     }
-    return backend.scratch(packedBytes(t.rows(), t.cols()));
+    return backend.scratch(t.size() * 2);
+  }
+
+  /** The cache's bf16 copy of {@code t} in {@link #rowsCopyTarget}'s layout, or null. */
+  DeviceBlock rowsCopy(CudaTensor t) {
+    return t.cols() % K_STEP == 0 ? backend.packs().find(t, rowsLayout(t.cols())) : null;
   }
 
   /** Hands the copy that the last launch wrote beside {@code t} to the cache (null: none). */

@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
  * backward, rotary, attention's output and dV) hand the products exactly what packing the output
  * would: a product of the output equals, bit for bit, the same product of a fresh upload of the
  * output's values, untransposed (the copy read as is, no packing launched) and transposed (the
- * transposing pack reading the copy). Token counts are not multiples of the 64-row blocks, so
- * the padded edges count.
+ * transposing pack reading the copy). Attention reading rotary's copies as its heads equals
+ * attention on fresh uploads too. Token counts are not multiples of the 64-row tiles, so the
+ * padded edges count.
  */
 class ProducedCopiesTest {
 
@@ -58,13 +59,18 @@ class ProducedCopiesTest {
     Tensor sin = upload(SEQ_LEN, HEAD_DIM / 2);
     checkProducts("rotary", rotated(cos, sin));
 
-    Tensor q = upload(TOKENS, WIDTH);
-    Tensor k = upload(TOKENS, WIDTH);
+    Tensor q = rotated(cos, sin);
+    Tensor k = rotated(cos, sin);
     Tensor v = upload(TOKENS, WIDTH);
     Tensor out = gpu.zeros(TOKENS, WIDTH);
     Tensor lse = gpu.zeros(TOKENS, HEADS);
+    gpu.profileKernels(true);
     gpu.causalAttention(q, k, v, SHAPE, out, lse);
+    requireLaunches("attention on rotary's copies", "pack_heads_bf16", 1);  // v only
     checkProducts("attention out", out);
+    Tensor freshOut = gpu.zeros(TOKENS, WIDTH);
+    gpu.causalAttention(fresh(q), fresh(k), v, SHAPE, freshOut, gpu.zeros(TOKENS, HEADS));
+    compare("attention on rotary's copies", gpu.download(out), gpu.download(freshOut));
 
     Tensor dq = gpu.zeros(TOKENS, WIDTH);
     Tensor dk = gpu.zeros(TOKENS, WIDTH);
