@@ -10,6 +10,13 @@
 // (TMA) is not used. (Measured slower on the H100, see kernels-jcuda/NOTES.md: a warp-specialized
 // variant with a loading warpgroup and mbarriers, three tiles in flight, and 128×128 tiles with
 // two blocks per SM.)
+//
+// Variants _mk, _km and _mm read A, B or both "MN-major": as the untransposed packed copy of the
+// product's transposed operand ([k][m] or [k][n], rows `ld` apart, k not padded), which wgmma
+// takes with its transpose flag. A weight-gradient product dYᵀ·X then reads the copies of dY and
+// X that the other products (or the ops that produced them) left in the pack cache, instead of
+// transposed packs of both. Their loaders work out each thread's copies once (a base address and
+// fixed steps) and check k against K, since the copy has no zero rows past it.
 #include "common.cuh"
 
 using namespace calibra;
@@ -34,7 +41,17 @@ __device__ __forceinline__ uint64_t descriptor(uint32_t address) {
          ((uint64_t)(1024 >> 4) << 32) | ((uint64_t)1 << 62);
 }
 
-// d (64×256 per warpgroup) += A (64×16 at descriptor a) · B (256×16 at descriptor b)ᵀ.
+// MN-major with the 128-byte swizzle: atoms of 64 MN values × 8 k rows (1 KB, k row r's 16-byte
+// chunk c at chunk c ^ r), 8 k-row groups 1 KB apart (stride byte offset), 64-value MN atoms 8 KB
+// apart (leading byte offset).
+__device__ __forceinline__ uint64_t descriptor_mn(uint32_t address) {
+  return (uint64_t)((address & 0x3FFFF) >> 4) | ((uint64_t)(8192 >> 4) << 16) |
+         ((uint64_t)(1024 >> 4) << 32) | ((uint64_t)1 << 62);
+}
+
+// d (64×256 per warpgroup) += A (64×16 at descriptor a) · B (256×16 at descriptor b)ᵀ; TA and TB
+// are wgmma's transpose flags: 1 for an MN-major operand.
+template <int TA, int TB>
 __device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], uint64_t a, uint64_t b) {
   asm volatile(
       "{\n"
@@ -49,7 +66,7 @@ __device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], uint64_t a, ui
       "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95,"
       "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111,"
       "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
-      "}, %128, %129, accumulate, 1, 1, 0, 0;\n"
+      "}, %128, %129, accumulate, 1, 1, %131, %132;\n"
       "}\n"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
           "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
@@ -67,7 +84,7 @@ __device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], uint64_t a, ui
           "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
           "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
           "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
-      : "l"(a), "l"(b), "r"(1));
+      : "l"(a), "l"(b), "r"(1), "n"(TA), "n"(TB));
 }
 
 // Keeps the compiler from moving accumulator accesses across the asynchronous wgmma window.
@@ -95,6 +112,76 @@ __device__ __forceinline__ void load_stage(const __nv_bfloat16* A, const __nv_bf
     const __nv_bfloat16* source =
         (isA ? A : B) + (long long)(valid ? globalRow : 0) * paddedK + kTile * BK + column * 8;
     cp_async_16(stage + (isA ? 0 : A_BYTES) + swizzle_128(row, column), source, valid);
+  }
+}
+
+// One operand's share of a stage for one thread, worked out once: `count` 16-byte copies whose
+// sources are `sourceStep` elements apart and destinations `sharedStep` bytes apart; from one k
+// tile to the next only the source moves (by kTileStep).
+struct OperandLoader {
+  const __nv_bfloat16* source;  // the first copy's, at k tile 0
+  long long sourceStep;
+  long long kTileStep;
+  uint32_t shared;              // the first copy's byte offset in the operand's part of a stage
+  uint32_t sharedStep;
+  uint32_t validMask;           // bit i: copy i lies inside the matrix (rows, or MN columns)
+  int firstK;                   // MN-major: the first copy's k within a tile; k is checked per tile
+  int kStep;                    // MN-major: k rows between copies
+};
+
+// K-major operand ([rows][ld], TILE rows per block): thread t copies 16-byte column t % 8 of rows
+// t / 8 + 32·i, as load_stage does.
+template <int TILE>
+__device__ __forceinline__ OperandLoader k_major_loader(const __nv_bfloat16* X, int rows, int ld,
+                                                        int firstRow) {
+  OperandLoader l;
+  const int row = threadIdx.x / 8;
+  const int column = threadIdx.x % 8;
+  l.source = X + (long long)(firstRow + row) * ld + column * 8;
+  l.sourceStep = 32LL * ld;
+  l.kTileStep = BK;
+  l.shared = swizzle_128(row, column);
+  l.sharedStep = 32 * 128;
+  l.validMask = 0;
+  for (int i = 0; i < TILE / 32; i++) {
+    if (firstRow + row + 32 * i < rows) l.validMask |= 1u << i;
+  }
+  l.firstK = 0;
+  l.kStep = 0;
+  return l;
+}
+
+// MN-major operand ([K][ld], TILE MN values per block) into descriptor_mn's layout: thread t
+// copies MN chunk t % (TILE / 8) of k rows t / (TILE / 8) + kStep·i.
+template <int TILE>
+__device__ __forceinline__ OperandLoader mn_major_loader(const __nv_bfloat16* X, int ld,
+                                                         int firstColumn) {
+  constexpr int CHUNKS = TILE / 8;
+  constexpr int K_STEP = THREADS / CHUNKS;
+  OperandLoader l;
+  const int k = threadIdx.x / CHUNKS;
+  const int chunk = threadIdx.x % CHUNKS;
+  l.source = X + (long long)k * ld + firstColumn + chunk * 8;
+  l.sourceStep = (long long)K_STEP * ld;
+  l.kTileStep = (long long)BK * ld;
+  l.shared = (chunk / 8) * 8192 + (k / 8) * 1024 + (k % 8) * 128 + (((chunk % 8) ^ (k % 8)) << 4);
+  l.sharedStep = K_STEP / 8 * 1024;
+  l.validMask = firstColumn + chunk * 8 < ld ? ~0u : 0u;
+  l.firstK = k;
+  l.kStep = K_STEP;
+  return l;
+}
+
+template <int TILE, bool MN>
+__device__ __forceinline__ void load_operand(const OperandLoader& l, int kTile, int K,
+                                             uint32_t area) {
+  const __nv_bfloat16* source = l.source + kTile * l.kTileStep;
+#pragma unroll
+  for (int i = 0; i < TILE * BK / 8 / THREADS; i++) {
+    bool valid = (l.validMask >> i) & 1;
+    if (MN) valid = valid && kTile * BK + l.firstK + i * l.kStep < K;
+    cp_async_16(area + l.shared + i * l.sharedStep, valid ? source + i * l.sourceStep : l.source,
+                valid);
   }
 }
 
@@ -147,21 +234,27 @@ __device__ __forceinline__ void store_accumulators(const float (&d)[128], float*
 }
 
 // d += the 64×256 product of one stage: 4 wgmma k16 steps, committed as one group.
-__device__ __forceinline__ void multiply_stage(float (&d)[128], uint32_t stageA, uint32_t stageB) {
+template <bool A_MN, bool B_MN>
+__device__ __forceinline__ void multiply_stage(float (&d)[128], uint32_t stageA, uint32_t stageB,
+                                               int warpgroup) {
   fence_accumulators(d);
   asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
   for (int ks = 0; ks < BK / 16; ks++) {
-    wgmma_m64n256k16(d, descriptor(stageA + ks * 32), descriptor(stageB + ks * 32));
+    const uint64_t a = A_MN ? descriptor_mn(stageA + warpgroup * 8192 + ks * 2048)
+                            : descriptor(stageA + warpgroup * 64 * 128 + ks * 32);
+    const uint64_t b = B_MN ? descriptor_mn(stageB + ks * 2048) : descriptor(stageB + ks * 32);
+    wgmma_m64n256k16<A_MN, B_MN>(d, a, b);
   }
   asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
 }
 
-}  // namespace
-
-extern "C" __global__ void __launch_bounds__(THREADS, 1)
-    gemm_bf16_wgmma(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, int M, int N,
-                    int paddedK, int ldc, int accumulate) {
+// The whole product. Both K-major: load_stage, as the plain kernel always did (measured faster
+// than the per-operand loaders for that case); otherwise one loader per operand.
+template <bool A_MN, bool B_MN>
+__device__ __forceinline__ void gemm(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C,
+                                     int M, int N, int K, int paddedK, int lda, int ldb, int ldc,
+                                     int accumulate) {
   extern __shared__ __align__(1024) unsigned char shared[];
   // The swizzle pattern repeats every 1024 bytes and the descriptors assume tiles start on it.
   const uint32_t base = (shared_address(shared) + 1023) & ~1023u;
@@ -170,6 +263,19 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1)
   int tileN;
   tile_of_block(M, N, tileM, tileN);
   const int warpgroup = threadIdx.x / 128;
+  constexpr bool PLAIN = !A_MN && !B_MN;
+  const OperandLoader loadA = A_MN ? mn_major_loader<BM>(A, lda, tileM * BM)
+                                   : k_major_loader<BM>(A, M, lda, tileM * BM);
+  const OperandLoader loadB = B_MN ? mn_major_loader<BN>(B, ldb, tileN * BN)
+                                   : k_major_loader<BN>(B, N, ldb, tileN * BN);
+  auto load = [&](int kTile, uint32_t stage) {
+    if constexpr (PLAIN) {
+      load_stage(A, B, M, N, paddedK, tileM, tileN, kTile, stage);
+    } else {
+      load_operand<BM, A_MN>(loadA, kTile, K, stage);
+      load_operand<BN, B_MN>(loadB, kTile, K, stage + A_BYTES);
+    }
+  };
 
   float d[128];
 #pragma unroll
@@ -178,7 +284,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1)
   const int kTiles = paddedK / BK;
 #pragma unroll
   for (int s = 0; s < STAGES - 2; s++) {
-    if (s < kTiles) load_stage(A, B, M, N, paddedK, tileM, tileN, s, base + s * STAGE_BYTES);
+    if (s < kTiles) load(s, base + s * STAGE_BYTES);
     cp_async_commit();
   }
 
@@ -189,13 +295,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1)
     __syncthreads();
     // Refill the slot of tile kt − 2: both warpgroups waited for its wgmma before this barrier.
     const int next = kt + STAGES - 2;
-    if (next < kTiles) {
-      load_stage(A, B, M, N, paddedK, tileM, tileN, next, base + (next % STAGES) * STAGE_BYTES);
-    }
+    if (next < kTiles) load(next, base + (next % STAGES) * STAGE_BYTES);
     cp_async_commit();
 
     const uint32_t stage = base + (kt % STAGES) * STAGE_BYTES;
-    multiply_stage(d, stage + warpgroup * 64 * 128, stage + A_BYTES);
+    multiply_stage<A_MN, B_MN>(d, stage, stage + A_BYTES, warpgroup);
     asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
     fence_accumulators(d);
   }
@@ -205,3 +309,24 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1)
 
   store_accumulators(d, C, M, N, ldc, accumulate, tileM, tileN, warpgroup);
 }
+
+}  // namespace
+
+extern "C" __global__ void __launch_bounds__(THREADS, 1)
+    gemm_bf16_wgmma(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, int M, int N,
+                    int paddedK, int ldc, int accumulate) {
+  gemm<false, false>(A, B, C, M, N, paddedK, paddedK, paddedK, paddedK, ldc, accumulate);
+}
+
+// A [M][lda] or [K][lda] (MN-major), B [N][ldb] or [K][ldb]; K-major operands have paddedK
+// columns (lda or ldb = paddedK), MN-major ones K rows.
+#define MN_MAJOR_ENTRY_POINT(NAME, A_MN, B_MN)                                                  \
+  extern "C" __global__ void __launch_bounds__(THREADS, 1)                                      \
+      NAME(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, int M, int N, int K,       \
+           int paddedK, int lda, int ldb, int ldc, int accumulate) {                            \
+    gemm<A_MN, B_MN>(A, B, C, M, N, K, paddedK, lda, ldb, ldc, accumulate);                     \
+  }
+
+MN_MAJOR_ENTRY_POINT(gemm_bf16_wgmma_mk, true, false)
+MN_MAJOR_ENTRY_POINT(gemm_bf16_wgmma_km, false, true)
+MN_MAJOR_ENTRY_POINT(gemm_bf16_wgmma_mm, true, true)

@@ -10,7 +10,9 @@ import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
  * kernel then serves every form and every size: on Hopper, when a product fills the GPU with
  * 128×256 tiles, gemm_bf16_wgmma if it passed its start-up check ({@link WgmmaCheck}), otherwise
  * gemm_bf16_mma (mma.sync, sm_80+). The packing costs one read of each fp32 operand and
- * one write of half its size. fp32 path: gemm_f32 reads the operands in place through strides.
+ * one write of half its size, unless the op that produced the operand wrote the packed copy
+ * already ({@link #rowsCopyTarget}); the Hopper kernel needs no transposed packs at all
+ * ({@link #multiplyMnMajor}). fp32 path: gemm_f32 reads the operands in place through strides.
  *
  * <p>{@code -Dcalibra.cuda.gemm=mma|wgmma} forces one bf16 kernel for every product (to compare
  * them, or to avoid the Hopper one); {@code auto}, the default, chooses as above.
@@ -114,14 +116,38 @@ final class Matmul {
       return;
     }
     int paddedK = ceilDiv(k, K_STEP) * K_STEP;
+    int tiles = ceilDiv(m, kernel.tileM) * ceilDiv(n, kernel.tileN);
+    if (kernel == Kernel.WGMMA && (transposeA || !transposeB)) {
+      multiplyMnMajor(a, transposeA, b, transposeB, c, accumulate, m, n, k, paddedK, tiles);
+      return;
+    }
     DeviceBlock packedA = pack(a, transposeA, m, k, paddedK);
     DeviceBlock packedB = pack(b, !transposeB, n, k, paddedK);
-    int tiles = ceilDiv(m, kernel.tileM) * ceilDiv(n, kernel.tileN);
     KernelLaunch launch = backend.kernel(kernel.function).grid(tiles, 1, 1)
         .block(kernel.threads, 1, 1).sharedBytes(kernel.sharedBytes).arg(packedA).arg(packedB);
     // Every element of c is written; with accumulate it is read first.
     (accumulate ? launch.arg(c) : launch.output(c))
         .arg(m).arg(n).arg(paddedK).arg(n).arg(accumulate ? 1 : 0).run();
+  }
+
+  /**
+   * The Hopper kernel with the transposed operands read MN-major: every operand is packed
+   * untransposed, so a transposed one is its [k][m] or [k][n] copy, which wgmma reads through
+   * its transpose flag. The weight gradient dYᵀ·X reads the copies of dY (packed for dY·W) and
+   * of X (written by the op that produced it) instead of transposed packs of both.
+   */
+  private void multiplyMnMajor(CudaTensor a, boolean transposeA, CudaTensor b, boolean transposeB,
+      CudaTensor c, boolean accumulate, int m, int n, int k, int paddedK, int tiles) {
+    int lda = ceilDiv(a.cols(), K_STEP) * K_STEP;
+    int ldb = ceilDiv(b.cols(), K_STEP) * K_STEP;
+    DeviceBlock packedA = pack(a, false, a.rows(), a.cols(), lda);
+    DeviceBlock packedB = pack(b, false, b.rows(), b.cols(), ldb);
+    String variant = transposeA && !transposeB ? "_mm" : transposeA ? "_mk" : "_km";
+    KernelLaunch launch = backend.kernel(Kernel.WGMMA.function + variant).grid(tiles, 1, 1)
+        .block(Kernel.WGMMA.threads, 1, 1).sharedBytes(Kernel.WGMMA.sharedBytes).arg(packedA)
+        .arg(packedB);
+    (accumulate ? launch.arg(c) : launch.output(c)).arg(m).arg(n).arg(k).arg(paddedK).arg(lda)
+        .arg(ldb).arg(n).arg(accumulate ? 1 : 0).run();
   }
 
   /**
