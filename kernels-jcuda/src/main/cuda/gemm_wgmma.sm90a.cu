@@ -6,17 +6,18 @@
 // wgmma per k16 step, 128 fp32 accumulators per thread). Tiles arrive through a 4-slot cp.async
 // ring in the 128-byte-swizzled layout that the wgmma descriptors name, copied by the same
 // threads that multiply: two tiles are in flight while a third is multiplied, with one block
-// barrier per k step. JCuda 12.6 has no cuTensorMapEncodeTiled, so the bulk tensor copy engine
-// (TMA) is not used. (Measured slower on the H100, see kernels-jcuda/NOTES.md: a warp-specialized
-// variant with a loading warpgroup and mbarriers, three tiles in flight, and 128×128 tiles with
-// two blocks per SM.)
+// barrier per k step. Each thread's copy addresses are worked out once (OperandLoader): the
+// copies are issued between the barrier and the wgmma, so their cost is on the critical path.
+// JCuda 12.6 has no cuTensorMapEncodeTiled, so the bulk tensor copy engine (TMA) is not used.
+// (Measured slower on the H100, see kernels-jcuda/NOTES.md: a warp-specialized variant with a
+// loading warpgroup and mbarriers, three tiles in flight, 128×128 tiles with two blocks per SM,
+// bulk copies of pre-blocked operands with and without cluster multicast.)
 //
 // Variants _mk, _km and _mm read A, B or both "MN-major": as the untransposed packed copy of the
 // product's transposed operand ([k][m] or [k][n], rows `ld` apart, k not padded), which wgmma
 // takes with its transpose flag. A weight-gradient product dYᵀ·X then reads the copies of dY and
 // X that the other products (or the ops that produced them) left in the pack cache, instead of
-// transposed packs of both. Their loaders work out each thread's copies once (a base address and
-// fixed steps) and check k against K, since the copy has no zero rows past it.
+// transposed packs of both.
 #include "common.cuh"
 
 using namespace calibra;
@@ -95,95 +96,70 @@ __device__ __forceinline__ void fence_accumulators(float (&d)[128]) {
   }
 }
 
-// Copies one k tile of A (BM rows) and B (BN rows) into a stage, 16 bytes per cp.async.
-__device__ __forceinline__ void load_stage(const __nv_bfloat16* A, const __nv_bfloat16* B, int M,
-                                           int N, int paddedK, int tileM, int tileN, int kTile,
-                                           uint32_t stage) {
-  const int chunksA = BM * (BK / 8);
-#pragma unroll
-  for (int i = 0; i < STAGE_BYTES / 16 / THREADS; i++) {
-    const int chunk = threadIdx.x + i * THREADS;
-    const bool isA = chunk < chunksA;
-    const int local = isA ? chunk : chunk - chunksA;
-    const int row = local / (BK / 8);
-    const int column = local % (BK / 8);
-    const int globalRow = (isA ? tileM * BM : tileN * BN) + row;
-    const bool valid = globalRow < (isA ? M : N);
-    const __nv_bfloat16* source =
-        (isA ? A : B) + (long long)(valid ? globalRow : 0) * paddedK + kTile * BK + column * 8;
-    cp_async_16(stage + (isA ? 0 : A_BYTES) + swizzle_128(row, column), source, valid);
-  }
-}
-
-// One operand's share of a stage for one thread, worked out once: `count` 16-byte copies whose
-// sources are `sourceStep` elements apart and destinations `sharedStep` bytes apart; from one k
-// tile to the next only the source moves (by kTileStep).
-struct OperandLoader {
-  const __nv_bfloat16* source;  // the first copy's, at k tile 0
-  long long sourceStep;
-  long long kTileStep;
-  uint32_t shared;              // the first copy's byte offset in the operand's part of a stage
-  uint32_t sharedStep;
-  uint32_t validMask;           // bit i: copy i lies inside the matrix (rows, or MN columns)
-  int firstK;                   // MN-major: the first copy's k within a tile; k is checked per tile
-  int kStep;                    // MN-major: k rows between copies
-};
-
-// K-major operand ([rows][ld], TILE rows per block): thread t copies 16-byte column t % 8 of rows
-// t / 8 + 32·i, as load_stage does.
-template <int TILE>
-__device__ __forceinline__ OperandLoader k_major_loader(const __nv_bfloat16* X, int rows, int ld,
-                                                        int firstRow) {
-  OperandLoader l;
-  const int row = threadIdx.x / 8;
-  const int column = threadIdx.x % 8;
-  l.source = X + (long long)(firstRow + row) * ld + column * 8;
-  l.sourceStep = 32LL * ld;
-  l.kTileStep = BK;
-  l.shared = swizzle_128(row, column);
-  l.sharedStep = 32 * 128;
-  l.validMask = 0;
-  for (int i = 0; i < TILE / 32; i++) {
-    if (firstRow + row + 32 * i < rows) l.validMask |= 1u << i;
-  }
-  l.firstK = 0;
-  l.kStep = 0;
-  return l;
-}
-
-// MN-major operand ([K][ld], TILE MN values per block) into descriptor_mn's layout: thread t
-// copies MN chunk t % (TILE / 8) of k rows t / (TILE / 8) + kStep·i.
-template <int TILE>
-__device__ __forceinline__ OperandLoader mn_major_loader(const __nv_bfloat16* X, int ld,
-                                                         int firstColumn) {
-  constexpr int CHUNKS = TILE / 8;
-  constexpr int K_STEP = THREADS / CHUNKS;
-  OperandLoader l;
-  const int k = threadIdx.x / CHUNKS;
-  const int chunk = threadIdx.x % CHUNKS;
-  l.source = X + (long long)k * ld + firstColumn + chunk * 8;
-  l.sourceStep = (long long)K_STEP * ld;
-  l.kTileStep = (long long)BK * ld;
-  l.shared = (chunk / 8) * 8192 + (k / 8) * 1024 + (k % 8) * 128 + (((chunk % 8) ^ (k % 8)) << 4);
-  l.sharedStep = K_STEP / 8 * 1024;
-  l.validMask = firstColumn + chunk * 8 < ld ? ~0u : 0u;
-  l.firstK = k;
-  l.kStep = K_STEP;
-  return l;
-}
-
+// One operand's share of a stage for one thread: COUNT 16-byte cp.async copies. Their source
+// addresses are worked out once, before the k loop; per k tile only one offset is added. (The
+// loader that recomputed them from the thread index every k step held the kernel to 605-650
+// TFLOP/s on the H100's large products; with addresses held in registers it runs at 680-745.)
 template <int TILE, bool MN>
-__device__ __forceinline__ void load_operand(const OperandLoader& l, int kTile, int K,
-                                             uint32_t area) {
-  const __nv_bfloat16* source = l.source + kTile * l.kTileStep;
+struct OperandLoader {
+  static constexpr int COUNT = TILE * BK / 8 / THREADS;
+  // MN-major: k rows between a thread's copies; destinations are whole 1 KB k groups apart.
+  static constexpr int K_STEP = MN ? THREADS / (TILE / 8) : 0;
+  static constexpr uint32_t SHARED_STEP = MN ? K_STEP / 8 * 1024 : 32 * 128;
+  const __nv_bfloat16* source[COUNT];  // at k tile 0
+  long long kTileStep;                 // elements from one k tile to the next
+  uint32_t shared;                     // the first copy's byte offset in the operand's area
+  uint32_t validMask;                  // bit i: copy i lies inside the matrix (rows or columns)
+  int firstK;                          // MN-major: the first copy's k row within a tile
+
+  // K-major [rows][ld] (TILE rows per block, ld = paddedK): thread t copies 16-byte column t % 8
+  // of rows t / 8 + 32·i into the 128-byte-swizzled rows of descriptor().
+  __device__ __forceinline__ void k_major(const __nv_bfloat16* X, int rows, int ld,
+                                          int firstRow) {
+    const int row = threadIdx.x / 8;
+    const int column = threadIdx.x % 8;
+    validMask = 0;
 #pragma unroll
-  for (int i = 0; i < TILE * BK / 8 / THREADS; i++) {
-    bool valid = (l.validMask >> i) & 1;
-    if (MN) valid = valid && kTile * BK + l.firstK + i * l.kStep < K;
-    cp_async_16(area + l.shared + i * l.sharedStep, valid ? source + i * l.sourceStep : l.source,
-                valid);
+    for (int i = 0; i < COUNT; i++) {
+      const bool valid = firstRow + row + 32 * i < rows;
+      source[i] = X + (long long)(valid ? firstRow + row + 32 * i : 0) * ld + column * 8;
+      if (valid) validMask |= 1u << i;
+    }
+    kTileStep = BK;
+    shared = swizzle_128(row, column);
+    firstK = 0;
   }
-}
+
+  // MN-major [K][ld] (TILE MN values per block): thread t copies MN chunk t % (TILE / 8) of k
+  // rows t / (TILE / 8) + K_STEP·i into descriptor_mn's layout.
+  __device__ __forceinline__ void mn_major(const __nv_bfloat16* X, int ld, int firstColumn) {
+    constexpr int CHUNKS = TILE / 8;
+    const int k = threadIdx.x / CHUNKS;
+    const int chunk = threadIdx.x % CHUNKS;
+    const bool inside = firstColumn + chunk * 8 < ld;
+#pragma unroll
+    for (int i = 0; i < COUNT; i++) {
+      source[i] = X + (long long)(k + K_STEP * i) * ld + (inside ? firstColumn + chunk * 8 : 0);
+    }
+    kTileStep = (long long)BK * ld;
+    shared = (chunk / 8) * 8192 + (k / 8) * 1024 + (k % 8) * 128 + (((chunk % 8) ^ (k % 8)) << 4);
+    validMask = inside ? ~0u : 0u;
+    firstK = k;
+  }
+
+  // Copies k tile kTile into `area`; outside the matrix (and, MN-major, past K: the copy has no
+  // zero rows there) the destination is zero-filled.
+  __device__ __forceinline__ void load(int kTile, int K, uint32_t area) const {
+    const long long offset = kTile * kTileStep;
+    const int kLeft = K - kTile * BK - firstK;
+#pragma unroll
+    for (int i = 0; i < COUNT; i++) {
+      bool valid = (validMask >> i) & 1;
+      if (MN) valid = valid && K_STEP * i < kLeft;
+      cp_async_16(area + shared + i * SHARED_STEP, source[i] + (valid ? offset : 0), valid);
+    }
+  }
+};
 
 // Block → (row tile, column tile): consecutive blocks walk down GROUP_M row tiles before moving
 // right, so the B tiles they share are still in L2.
@@ -249,8 +225,7 @@ __device__ __forceinline__ void multiply_stage(float (&d)[128], uint32_t stageA,
   asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
 }
 
-// The whole product. Both K-major: load_stage, as the plain kernel always did (measured faster
-// than the per-operand loaders for that case); otherwise one loader per operand.
+// The whole product: a 4-slot cp.async ring, two tiles in flight while a third is multiplied.
 template <bool A_MN, bool B_MN>
 __device__ __forceinline__ void gemm(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C,
                                      int M, int N, int K, int paddedK, int lda, int ldb, int ldc,
@@ -263,18 +238,21 @@ __device__ __forceinline__ void gemm(const __nv_bfloat16* A, const __nv_bfloat16
   int tileN;
   tile_of_block(M, N, tileM, tileN);
   const int warpgroup = threadIdx.x / 128;
-  constexpr bool PLAIN = !A_MN && !B_MN;
-  const OperandLoader loadA = A_MN ? mn_major_loader<BM>(A, lda, tileM * BM)
-                                   : k_major_loader<BM>(A, M, lda, tileM * BM);
-  const OperandLoader loadB = B_MN ? mn_major_loader<BN>(B, ldb, tileN * BN)
-                                   : k_major_loader<BN>(B, N, ldb, tileN * BN);
+  OperandLoader<BM, A_MN> loadA;
+  OperandLoader<BN, B_MN> loadB;
+  if constexpr (A_MN) {
+    loadA.mn_major(A, lda, tileM * BM);
+  } else {
+    loadA.k_major(A, M, lda, tileM * BM);
+  }
+  if constexpr (B_MN) {
+    loadB.mn_major(B, ldb, tileN * BN);
+  } else {
+    loadB.k_major(B, N, ldb, tileN * BN);
+  }
   auto load = [&](int kTile, uint32_t stage) {
-    if constexpr (PLAIN) {
-      load_stage(A, B, M, N, paddedK, tileM, tileN, kTile, stage);
-    } else {
-      load_operand<BM, A_MN>(loadA, kTile, K, stage);
-      load_operand<BN, B_MN>(loadB, kTile, K, stage + A_BYTES);
-    }
+    loadA.load(kTile, K, stage);
+    loadB.load(kTile, K, stage + A_BYTES);
   };
 
   float d[128];
