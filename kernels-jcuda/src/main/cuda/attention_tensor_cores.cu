@@ -126,10 +126,13 @@ __device__ __forceinline__ void accumulate_product(float (&out)[DP / 8][4], cons
   }
 }
 
-// Writes rows (16 per warp, mma layout) of a 64-row block to a strided fp32 matrix, times factor[r].
+// Writes rows (16 per warp, mma layout) of a 64-row block to a strided fp32 matrix, times factor[r],
+// and where `copy` is not null the same in bf16 at the same offsets of `copy`: the operand of the
+// products that read the output next.
 template <int DP>
-__device__ __forceinline__ void store_rows(float* destination, long long stride, int firstRow,
-                                           int seqLen, int headDim, const float (&acc)[DP / 8][4],
+__device__ __forceinline__ void store_rows(float* destination, __nv_bfloat16* copy,
+                                           long long stride, int firstRow, int seqLen,
+                                           int headDim, const float (&acc)[DP / 8][4],
                                            const float (&factor)[2], int warp, int lane) {
 #pragma unroll
   for (int half = 0; half < 2; half++) {
@@ -143,9 +146,17 @@ __device__ __forceinline__ void store_rows(float* destination, long long stride,
       const float v1 = acc[nt][2 * half + 1] * factor[half];
       if (d + 1 < headDim && (headDim % 2) == 0) {
         *reinterpret_cast<float2*>(out + d) = make_float2(v0, v1);
+        if (copy != nullptr) {
+          *reinterpret_cast<uint32_t*>(copy + row * stride + d) = pack_bf16x2(v0, v1);
+        }
       } else {
-        if (d < headDim) out[d] = v0;
-        if (d + 1 < headDim) out[d + 1] = v1;
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+          if (d + e < headDim) {
+            out[d + e] = e == 0 ? v0 : v1;
+            if (copy != nullptr) copy[row * stride + d + e] = __float2bfloat16_rn(e == 0 ? v0 : v1);
+          }
+        }
       }
     }
   }
@@ -155,7 +166,7 @@ __device__ __forceinline__ void store_rows(float* destination, long long stride,
 // double-buffered, the next one copied in while the current one is multiplied.
 template <int DP>
 __device__ void forward(const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v,
-                        float* out, float* lse, Shape s, float scale) {
+                        float* out, __nv_bfloat16* outCopy, float* lse, Shape s, float scale) {
   extern __shared__ __align__(16) unsigned char shared[];
   __nv_bfloat16* Qs = reinterpret_cast<__nv_bfloat16*>(shared);
   __nv_bfloat16* Ks = Qs + 2 * tile_elements<DP>();  // two 64-row buffers
@@ -251,8 +262,9 @@ __device__ void forward(const __nv_bfloat16* q, const __nv_bfloat16* k, const __
       lse[(firstToken + row) * s.numHeads + head] = rowMax[half] / LOG2E + logf(total);
     }
   }
-  store_rows<DP>(out + firstToken * s.qStride() + head * s.headDim, s.qStride(), firstQuery,
-                 s.seqLen, s.headDim, acc, inverse, warp, lane);
+  const long long offset = firstToken * s.qStride() + head * s.headDim;
+  store_rows<DP>(out + offset, outCopy == nullptr ? nullptr : outCopy + offset, s.qStride(),
+                 firstQuery, s.seqLen, s.headDim, acc, inverse, warp, lane);
 }
 
 // lse·log2(e) and rowDot of one row, or +∞ and 0 past the sequence end (probability 0 there).
@@ -342,8 +354,8 @@ __device__ void backward_dq(const __nv_bfloat16* dOut, const __nv_bfloat16* q,
     __syncthreads();
   }
   const float factor[2] = {scale, scale};
-  store_rows<DP>(dQ + firstToken * s.qStride() + head * s.headDim, s.qStride(), firstQuery,
-                 s.seqLen, s.headDim, acc, factor, warp, lane);
+  store_rows<DP>(dQ + firstToken * s.qStride() + head * s.headDim, nullptr, s.qStride(),
+                 firstQuery, s.seqLen, s.headDim, acc, factor, warp, lane);
 }
 
 // dK and dV for one 64-key tile (4 warps × 16 keys) of one key/value head: the steps are the
@@ -352,7 +364,8 @@ __device__ void backward_dq(const __nv_bfloat16* dOut, const __nv_bfloat16* q,
 template <int DP>
 __device__ void backward_dkdv(const __nv_bfloat16* dOut, const __nv_bfloat16* q,
                               const __nv_bfloat16* k, const __nv_bfloat16* v, const float* lse,
-                              const float* rowDot, float* dK, float* dV, Shape s, float scale) {
+                              const float* rowDot, float* dK, float* dV, __nv_bfloat16* dVCopy,
+                              Shape s, float scale) {
   extern __shared__ __align__(16) unsigned char shared[];
   __nv_bfloat16* Ks = reinterpret_cast<__nv_bfloat16*>(shared);
   __nv_bfloat16* Vs = Ks + tile_elements<DP>();
@@ -433,10 +446,10 @@ __device__ void backward_dkdv(const __nv_bfloat16* dOut, const __nv_bfloat16* q,
   const float ones[2] = {1.0f, 1.0f};
   const float scales[2] = {scale, scale};
   const long long kvOffset = firstToken * s.kvStride() + kvHead * s.headDim;
-  store_rows<DP>(dK + kvOffset, s.kvStride(), kTile * ROWS, s.seqLen, s.headDim, dk, scales, warp,
-                 lane);
-  store_rows<DP>(dV + kvOffset, s.kvStride(), kTile * ROWS, s.seqLen, s.headDim, dv, ones, warp,
-                 lane);
+  store_rows<DP>(dK + kvOffset, nullptr, s.kvStride(), kTile * ROWS, s.seqLen, s.headDim, dk,
+                 scales, warp, lane);
+  store_rows<DP>(dV + kvOffset, dVCopy == nullptr ? nullptr : dVCopy + kvOffset, s.kvStride(),
+                 kTile * ROWS, s.seqLen, s.headDim, dv, ones, warp, lane);
 }
 
 }  // namespace
@@ -449,8 +462,8 @@ __device__ void backward_dkdv(const __nv_bfloat16* dOut, const __nv_bfloat16* q,
 #define ATTENTION_ENTRY_POINTS(DP)                                                                \
   extern "C" __global__ void __launch_bounds__(256, 2) attention_forward_bf16_d##DP(              \
       const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, float* out,         \
-      float* lse, Shape s, float scale) {                                                         \
-    forward<DP>(q, k, v, out, lse, s, scale);                                                     \
+      __nv_bfloat16* outCopy, float* lse, Shape s, float scale) {                                 \
+    forward<DP>(q, k, v, out, outCopy, lse, s, scale);                                            \
   }                                                                                               \
   extern "C" __global__ void __launch_bounds__(256) attention_backward_dq_bf16_d##DP(             \
       const __nv_bfloat16* dOut, const __nv_bfloat16* q, const __nv_bfloat16* k,                  \
@@ -461,8 +474,8 @@ __device__ void backward_dkdv(const __nv_bfloat16* dOut, const __nv_bfloat16* q,
   extern "C" __global__ void __launch_bounds__(128) attention_backward_dkdv_bf16_d##DP(           \
       const __nv_bfloat16* dOut, const __nv_bfloat16* q, const __nv_bfloat16* k,                  \
       const __nv_bfloat16* v, const float* lse, const float* rowDot, float* dK, float* dV,        \
-      Shape s, float scale) {                                                                     \
-    backward_dkdv<DP>(dOut, q, k, v, lse, rowDot, dK, dV, s, scale);                              \
+      __nv_bfloat16* dVCopy, Shape s, float scale) {                                              \
+    backward_dkdv<DP>(dOut, q, k, v, lse, rowDot, dK, dV, dVCopy, s, scale);                      \
   }
 
 ATTENTION_ENTRY_POINTS(16)

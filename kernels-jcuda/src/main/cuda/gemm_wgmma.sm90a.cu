@@ -6,10 +6,18 @@
 // wgmma per k16 step, 128 fp32 accumulators per thread). Tiles arrive through a 4-slot cp.async
 // ring in the 128-byte-swizzled layout that the wgmma descriptors name, copied by the same
 // threads that multiply: two tiles are in flight while a third is multiplied, with one block
-// barrier per k step. JCuda 12.6 has no cuTensorMapEncodeTiled, so the bulk tensor copy engine
-// (TMA) is not used. (Measured slower on the H100, see kernels-jcuda/NOTES.md: a warp-specialized
-// variant with a loading warpgroup and mbarriers, three tiles in flight, and 128×128 tiles with
-// two blocks per SM.)
+// barrier per k step. Each thread's copy addresses are worked out once (OperandLoader): the
+// copies are issued between the barrier and the wgmma, so their cost is on the critical path.
+// JCuda 12.6 has no cuTensorMapEncodeTiled, so the bulk tensor copy engine (TMA) is not used.
+// (Measured slower on the H100, see kernels-jcuda/NOTES.md: a warp-specialized variant with a
+// loading warpgroup and mbarriers, three tiles in flight, 128×128 tiles with two blocks per SM,
+// bulk copies of pre-blocked operands with and without cluster multicast.)
+//
+// Variants _mk, _km and _mm read A, B or both "MN-major": as the untransposed packed copy of the
+// product's transposed operand ([k][m] or [k][n], rows `ld` apart, k not padded), which wgmma
+// takes with its transpose flag. A weight-gradient product dYᵀ·X then reads the copies of dY and
+// X that the other products (or the ops that produced them) left in the pack cache, instead of
+// transposed packs of both.
 #include "common.cuh"
 
 using namespace calibra;
@@ -34,7 +42,17 @@ __device__ __forceinline__ uint64_t descriptor(uint32_t address) {
          ((uint64_t)(1024 >> 4) << 32) | ((uint64_t)1 << 62);
 }
 
-// d (64×256 per warpgroup) += A (64×16 at descriptor a) · B (256×16 at descriptor b)ᵀ.
+// MN-major with the 128-byte swizzle: atoms of 64 MN values × 8 k rows (1 KB, k row r's 16-byte
+// chunk c at chunk c ^ r), 8 k-row groups 1 KB apart (stride byte offset), 64-value MN atoms 8 KB
+// apart (leading byte offset).
+__device__ __forceinline__ uint64_t descriptor_mn(uint32_t address) {
+  return (uint64_t)((address & 0x3FFFF) >> 4) | ((uint64_t)(8192 >> 4) << 16) |
+         ((uint64_t)(1024 >> 4) << 32) | ((uint64_t)1 << 62);
+}
+
+// d (64×256 per warpgroup) += A (64×16 at descriptor a) · B (256×16 at descriptor b)ᵀ; TA and TB
+// are wgmma's transpose flags: 1 for an MN-major operand.
+template <int TA, int TB>
 __device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], uint64_t a, uint64_t b) {
   asm volatile(
       "{\n"
@@ -49,7 +67,7 @@ __device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], uint64_t a, ui
       "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95,"
       "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111,"
       "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
-      "}, %128, %129, accumulate, 1, 1, 0, 0;\n"
+      "}, %128, %129, accumulate, 1, 1, %131, %132;\n"
       "}\n"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
           "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
@@ -67,7 +85,7 @@ __device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], uint64_t a, ui
           "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
           "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
           "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
-      : "l"(a), "l"(b), "r"(1));
+      : "l"(a), "l"(b), "r"(1), "n"(TA), "n"(TB));
 }
 
 // Keeps the compiler from moving accumulator accesses across the asynchronous wgmma window.
@@ -78,25 +96,70 @@ __device__ __forceinline__ void fence_accumulators(float (&d)[128]) {
   }
 }
 
-// Copies one k tile of A (BM rows) and B (BN rows) into a stage, 16 bytes per cp.async.
-__device__ __forceinline__ void load_stage(const __nv_bfloat16* A, const __nv_bfloat16* B, int M,
-                                           int N, int paddedK, int tileM, int tileN, int kTile,
-                                           uint32_t stage) {
-  const int chunksA = BM * (BK / 8);
+// One operand's share of a stage for one thread: COUNT 16-byte cp.async copies. Their source
+// addresses are worked out once, before the k loop; per k tile only one offset is added. (The
+// loader that recomputed them from the thread index every k step held the kernel to 605-650
+// TFLOP/s on the H100's large products; with addresses held in registers it runs at 680-745.)
+template <int TILE, bool MN>
+struct OperandLoader {
+  static constexpr int COUNT = TILE * BK / 8 / THREADS;
+  // MN-major: k rows between a thread's copies; destinations are whole 1 KB k groups apart.
+  static constexpr int K_STEP = MN ? THREADS / (TILE / 8) : 0;
+  static constexpr uint32_t SHARED_STEP = MN ? K_STEP / 8 * 1024 : 32 * 128;
+  const __nv_bfloat16* source[COUNT];  // at k tile 0
+  long long kTileStep;                 // elements from one k tile to the next
+  uint32_t shared;                     // the first copy's byte offset in the operand's area
+  uint32_t validMask;                  // bit i: copy i lies inside the matrix (rows or columns)
+  int firstK;                          // MN-major: the first copy's k row within a tile
+
+  // K-major [rows][ld] (TILE rows per block, ld = paddedK): thread t copies 16-byte column t % 8
+  // of rows t / 8 + 32·i into the 128-byte-swizzled rows of descriptor().
+  __device__ __forceinline__ void k_major(const __nv_bfloat16* X, int rows, int ld,
+                                          int firstRow) {
+    const int row = threadIdx.x / 8;
+    const int column = threadIdx.x % 8;
+    validMask = 0;
 #pragma unroll
-  for (int i = 0; i < STAGE_BYTES / 16 / THREADS; i++) {
-    const int chunk = threadIdx.x + i * THREADS;
-    const bool isA = chunk < chunksA;
-    const int local = isA ? chunk : chunk - chunksA;
-    const int row = local / (BK / 8);
-    const int column = local % (BK / 8);
-    const int globalRow = (isA ? tileM * BM : tileN * BN) + row;
-    const bool valid = globalRow < (isA ? M : N);
-    const __nv_bfloat16* source =
-        (isA ? A : B) + (long long)(valid ? globalRow : 0) * paddedK + kTile * BK + column * 8;
-    cp_async_16(stage + (isA ? 0 : A_BYTES) + swizzle_128(row, column), source, valid);
+    for (int i = 0; i < COUNT; i++) {
+      const bool valid = firstRow + row + 32 * i < rows;
+      source[i] = X + (long long)(valid ? firstRow + row + 32 * i : 0) * ld + column * 8;
+      if (valid) validMask |= 1u << i;
+    }
+    kTileStep = BK;
+    shared = swizzle_128(row, column);
+    firstK = 0;
   }
-}
+
+  // MN-major [K][ld] (TILE MN values per block): thread t copies MN chunk t % (TILE / 8) of k
+  // rows t / (TILE / 8) + K_STEP·i into descriptor_mn's layout.
+  __device__ __forceinline__ void mn_major(const __nv_bfloat16* X, int ld, int firstColumn) {
+    constexpr int CHUNKS = TILE / 8;
+    const int k = threadIdx.x / CHUNKS;
+    const int chunk = threadIdx.x % CHUNKS;
+    const bool inside = firstColumn + chunk * 8 < ld;
+#pragma unroll
+    for (int i = 0; i < COUNT; i++) {
+      source[i] = X + (long long)(k + K_STEP * i) * ld + (inside ? firstColumn + chunk * 8 : 0);
+    }
+    kTileStep = (long long)BK * ld;
+    shared = (chunk / 8) * 8192 + (k / 8) * 1024 + (k % 8) * 128 + (((chunk % 8) ^ (k % 8)) << 4);
+    validMask = inside ? ~0u : 0u;
+    firstK = k;
+  }
+
+  // Copies k tile kTile into `area`; outside the matrix (and, MN-major, past K: the copy has no
+  // zero rows there) the destination is zero-filled.
+  __device__ __forceinline__ void load(int kTile, int K, uint32_t area) const {
+    const long long offset = kTile * kTileStep;
+    const int kLeft = K - kTile * BK - firstK;
+#pragma unroll
+    for (int i = 0; i < COUNT; i++) {
+      bool valid = (validMask >> i) & 1;
+      if (MN) valid = valid && K_STEP * i < kLeft;
+      cp_async_16(area + shared + i * SHARED_STEP, source[i] + (valid ? offset : 0), valid);
+    }
+  }
+};
 
 // Block → (row tile, column tile): consecutive blocks walk down GROUP_M row tiles before moving
 // right, so the B tiles they share are still in L2.
@@ -147,21 +210,26 @@ __device__ __forceinline__ void store_accumulators(const float (&d)[128], float*
 }
 
 // d += the 64×256 product of one stage: 4 wgmma k16 steps, committed as one group.
-__device__ __forceinline__ void multiply_stage(float (&d)[128], uint32_t stageA, uint32_t stageB) {
+template <bool A_MN, bool B_MN>
+__device__ __forceinline__ void multiply_stage(float (&d)[128], uint32_t stageA, uint32_t stageB,
+                                               int warpgroup) {
   fence_accumulators(d);
   asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
   for (int ks = 0; ks < BK / 16; ks++) {
-    wgmma_m64n256k16(d, descriptor(stageA + ks * 32), descriptor(stageB + ks * 32));
+    const uint64_t a = A_MN ? descriptor_mn(stageA + warpgroup * 8192 + ks * 2048)
+                            : descriptor(stageA + warpgroup * 64 * 128 + ks * 32);
+    const uint64_t b = B_MN ? descriptor_mn(stageB + ks * 2048) : descriptor(stageB + ks * 32);
+    wgmma_m64n256k16<A_MN, B_MN>(d, a, b);
   }
   asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
 }
 
-}  // namespace
-
-extern "C" __global__ void __launch_bounds__(THREADS, 1)
-    gemm_bf16_wgmma(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, int M, int N,
-                    int paddedK, int ldc, int accumulate) {
+// The whole product: a 4-slot cp.async ring, two tiles in flight while a third is multiplied.
+template <bool A_MN, bool B_MN>
+__device__ __forceinline__ void gemm(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C,
+                                     int M, int N, int K, int paddedK, int lda, int ldb, int ldc,
+                                     int accumulate) {
   extern __shared__ __align__(1024) unsigned char shared[];
   // The swizzle pattern repeats every 1024 bytes and the descriptors assume tiles start on it.
   const uint32_t base = (shared_address(shared) + 1023) & ~1023u;
@@ -170,6 +238,22 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1)
   int tileN;
   tile_of_block(M, N, tileM, tileN);
   const int warpgroup = threadIdx.x / 128;
+  OperandLoader<BM, A_MN> loadA;
+  OperandLoader<BN, B_MN> loadB;
+  if constexpr (A_MN) {
+    loadA.mn_major(A, lda, tileM * BM);
+  } else {
+    loadA.k_major(A, M, lda, tileM * BM);
+  }
+  if constexpr (B_MN) {
+    loadB.mn_major(B, ldb, tileN * BN);
+  } else {
+    loadB.k_major(B, N, ldb, tileN * BN);
+  }
+  auto load = [&](int kTile, uint32_t stage) {
+    loadA.load(kTile, K, stage);
+    loadB.load(kTile, K, stage + A_BYTES);
+  };
 
   float d[128];
 #pragma unroll
@@ -178,7 +262,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1)
   const int kTiles = paddedK / BK;
 #pragma unroll
   for (int s = 0; s < STAGES - 2; s++) {
-    if (s < kTiles) load_stage(A, B, M, N, paddedK, tileM, tileN, s, base + s * STAGE_BYTES);
+    if (s < kTiles) load(s, base + s * STAGE_BYTES);
     cp_async_commit();
   }
 
@@ -189,13 +273,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1)
     __syncthreads();
     // Refill the slot of tile kt − 2: both warpgroups waited for its wgmma before this barrier.
     const int next = kt + STAGES - 2;
-    if (next < kTiles) {
-      load_stage(A, B, M, N, paddedK, tileM, tileN, next, base + (next % STAGES) * STAGE_BYTES);
-    }
+    if (next < kTiles) load(next, base + (next % STAGES) * STAGE_BYTES);
     cp_async_commit();
 
     const uint32_t stage = base + (kt % STAGES) * STAGE_BYTES;
-    multiply_stage(d, stage + warpgroup * 64 * 128, stage + A_BYTES);
+    multiply_stage<A_MN, B_MN>(d, stage, stage + A_BYTES, warpgroup);
     asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
     fence_accumulators(d);
   }
@@ -205,3 +287,24 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1)
 
   store_accumulators(d, C, M, N, ldc, accumulate, tileM, tileN, warpgroup);
 }
+
+}  // namespace
+
+extern "C" __global__ void __launch_bounds__(THREADS, 1)
+    gemm_bf16_wgmma(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, int M, int N,
+                    int paddedK, int ldc, int accumulate) {
+  gemm<false, false>(A, B, C, M, N, paddedK, paddedK, paddedK, paddedK, ldc, accumulate);
+}
+
+// A [M][lda] or [K][lda] (MN-major), B [N][ldb] or [K][ldb]; K-major operands have paddedK
+// columns (lda or ldb = paddedK), MN-major ones K rows.
+#define MN_MAJOR_ENTRY_POINT(NAME, A_MN, B_MN)                                                  \
+  extern "C" __global__ void __launch_bounds__(THREADS, 1)                                      \
+      NAME(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, int M, int N, int K,       \
+           int paddedK, int lda, int ldb, int ldc, int accumulate) {                            \
+    gemm<A_MN, B_MN>(A, B, C, M, N, K, paddedK, lda, ldb, ldc, accumulate);                     \
+  }
+
+MN_MAJOR_ENTRY_POINT(gemm_bf16_wgmma_mk, true, false)
+MN_MAJOR_ENTRY_POINT(gemm_bf16_wgmma_km, false, true)
+MN_MAJOR_ENTRY_POINT(gemm_bf16_wgmma_mm, true, true)

@@ -4,9 +4,11 @@
 
 using namespace calibra;
 
-// One block per row: invRms[r] = 1/sqrt(mean(x²) + eps), out = weight ⊙ (x · invRms[r]).
+// One block per row: invRms[r] = 1/sqrt(mean(x²) + eps), out = weight ⊙ (x · invRms[r]); with
+// `packed` also out rounded to bf16 there, the operand the next products read.
 extern "C" __global__ void rms_norm_forward(const float* x, const float* weight, float* out,
-                                            float* invRms, int cols, float eps) {
+                                            float* invRms, int cols, float eps,
+                                            __nv_bfloat16* packed) {
   __shared__ double scratch[32];
   const long long base = (long long)blockIdx.x * cols;
   double squares = 0;
@@ -20,7 +22,11 @@ extern "C" __global__ void rms_norm_forward(const float* x, const float* weight,
     invRms[blockIdx.x] = scale;
   }
   for (int c = threadIdx.x; c < cols; c += blockDim.x) {
-    out[base + c] = weight[c] * (x[base + c] * scale);
+    const float v = weight[c] * (x[base + c] * scale);
+    out[base + c] = v;
+    if (packed != nullptr) {
+      packed[base + c] = __float2bfloat16_rn(v);
+    }
   }
 }
 

@@ -37,27 +37,108 @@ extern "C" __global__ void pack_bf16_rows(const float* src, long long rows, int 
   }
 }
 
-// dst[c][k] = src[k][c] for k < rows, 0 for rows ≤ k < paddedK: the transpose of a rows×cols
-// matrix. 32×32 tiles go through shared memory so that both the reads (along c) and the writes
-// (along k) are coalesced. Grid: (paddedK / 32, ceil(cols / 32)), block (32, 8).
-extern "C" __global__ void pack_bf16_transposed(const float* src, int rows, int cols,
-                                                __nv_bfloat16* dst, int paddedK) {
-  __shared__ float tile[32][33];
-  const int k0 = blockIdx.x * 32;
-  const int c0 = blockIdx.y * 32;
-  for (int y = threadIdx.y; y < 32; y += 8) {
-    const int k = k0 + y;
-    const int c = c0 + threadIdx.x;
-    tile[y][threadIdx.x] = (k < rows && c < cols) ? src[(long long)k * cols + c] : 0.0f;
-  }
-  __syncthreads();
-  for (int y = threadIdx.y; y < 32; y += 8) {
-    const int c = c0 + y;
-    const int k = k0 + threadIdx.x;
-    if (c < cols) {
-      dst[(long long)c * paddedK + k] = __float2bfloat16_rn(tile[threadIdx.x][y]);
+namespace {
+
+constexpr int TILE = 64;  // a transposed block moves a 64 (k) × 64 (c) tile
+
+// Values [c, c + 4) of source row k as floats, 0 outside rows × cols.
+__device__ __forceinline__ void load_source(const float* __restrict__ src, long long pitch,
+                                            int rows, int cols, int k, int c, float (&v)[4]) {
+  const float* in = src + k * pitch + c;
+  if (k < rows && c + 4 <= cols && pitch % 4 == 0) {
+    const float4 x = *reinterpret_cast<const float4*>(in);
+    v[0] = x.x; v[1] = x.y; v[2] = x.z; v[3] = x.w;
+  } else {
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+      v[j] = k < rows && c + j < cols ? in[j] : 0.0f;
     }
   }
+}
+
+// Values [c, c + 8) of row k of an untransposed bf16 copy (pitch a multiple of 64 that covers the
+// tile, zero past cols), 0 past rows.
+__device__ __forceinline__ void load_source(const __nv_bfloat16* __restrict__ src,
+                                            long long pitch, int rows, int cols, int k, int c,
+                                            float (&v)[8]) {
+  uint4 x = make_uint4(0, 0, 0, 0);
+  if (k < rows) {
+    x = *reinterpret_cast<const uint4*>(src + k * pitch + c);
+  }
+  const __nv_bfloat162* pairs = reinterpret_cast<const __nv_bfloat162*>(&x);
+#pragma unroll
+  for (int j = 0; j < 4; j++) {
+    const float2 f = __bfloat1622float2(pairs[j]);
+    v[2 * j] = f.x;
+    v[2 * j + 1] = f.y;
+  }
+}
+
+// dst[c][k] = src[k][c] for k < rows, 0 for rows ≤ k < paddedK: the transpose of a rows×cols
+// matrix whose rows are `pitch` elements apart. A block moves one 64×64 tile through shared
+// memory: every thread first issues all its 16-byte reads along c (held in registers, so that
+// they are in flight together), then writes 16 consecutive k of one c, a whole 32-byte sector.
+// Grid: (paddedK / 64, ceil(cols / 64)), 256 threads.
+template <typename T>
+__device__ __forceinline__ void pack_transposed(const T* __restrict__ src, long long pitch,
+                                                int rows, int cols,
+                                                __nv_bfloat16* __restrict__ dst, int paddedK) {
+  constexpr int THREADS = 256;
+  constexpr int PER_LOAD = 16 / sizeof(T);
+  constexpr int LOADS_PER_ROW = TILE / PER_LOAD;
+  constexpr int LOADS = TILE * LOADS_PER_ROW / THREADS;
+  __shared__ float tile[TILE][TILE + 1];
+  const int k0 = blockIdx.x * TILE;
+  const int c0 = blockIdx.y * TILE;
+  float v[LOADS][PER_LOAD];
+#pragma unroll
+  for (int i = 0; i < LOADS; i++) {
+    const int load = threadIdx.x + i * THREADS;
+    load_source(src, pitch, rows, cols, k0 + load / LOADS_PER_ROW,
+                c0 + (load % LOADS_PER_ROW) * PER_LOAD, v[i]);
+  }
+#pragma unroll
+  for (int i = 0; i < LOADS; i++) {
+    const int load = threadIdx.x + i * THREADS;
+#pragma unroll
+    for (int j = 0; j < PER_LOAD; j++) {
+      tile[load / LOADS_PER_ROW][(load % LOADS_PER_ROW) * PER_LOAD + j] = v[i][j];
+    }
+  }
+  __syncthreads();
+  const int c = threadIdx.x % TILE;
+  const int k = (threadIdx.x / TILE) * 16;
+  if (c0 + c < cols) {
+    uint4 lo;
+    uint4 hi;
+    lo.x = pack_bf16x2(tile[k][c], tile[k + 1][c]);
+    lo.y = pack_bf16x2(tile[k + 2][c], tile[k + 3][c]);
+    lo.z = pack_bf16x2(tile[k + 4][c], tile[k + 5][c]);
+    lo.w = pack_bf16x2(tile[k + 6][c], tile[k + 7][c]);
+    hi.x = pack_bf16x2(tile[k + 8][c], tile[k + 9][c]);
+    hi.y = pack_bf16x2(tile[k + 10][c], tile[k + 11][c]);
+    hi.z = pack_bf16x2(tile[k + 12][c], tile[k + 13][c]);
+    hi.w = pack_bf16x2(tile[k + 14][c], tile[k + 15][c]);
+    uint4* out = reinterpret_cast<uint4*>(dst + (long long)(c0 + c) * paddedK + k0 + k);
+    out[0] = lo;
+    out[1] = hi;
+  }
+}
+
+}  // namespace
+
+extern "C" __global__ void __launch_bounds__(256)
+    pack_bf16_transposed(const float* src, long long pitch, int rows, int cols,
+                         __nv_bfloat16* dst, int paddedK) {
+  pack_transposed(src, pitch, rows, cols, dst, paddedK);
+}
+
+// The same from the untransposed bf16 copy (pack_bf16_rows' layout): half the bytes to read, and
+// bf16 → float → bf16 is exact.
+extern "C" __global__ void __launch_bounds__(256)
+    pack_bf16_transposed_from_bf16(const __nv_bfloat16* src, long long pitch, int rows, int cols,
+                                   __nv_bfloat16* dst, int paddedK) {
+  pack_transposed(src, pitch, rows, cols, dst, paddedK);
 }
 
 // The attention operand layout: src [tokens][heads·headDim] fp32 → dst [tokens][heads][paddedDim]

@@ -35,11 +35,14 @@ final class Attention {
       DeviceBlock qb = packHeads(q, shape.numHeads(), shape, padded);
       DeviceBlock kb = packHeads(k, shape.numKeyValueHeads(), shape, padded);
       DeviceBlock vb = packHeads(v, shape.numKeyValueHeads(), shape, padded);
+      // The output projection's operand, written beside the output.
+      DeviceBlock outCopy = backend.matmulKernels().rowsCopyTarget(out);
       backend.kernel("attention_forward_bf16_d" + padded)
           .grid(tiles(shape, QUERY_ROWS), shape.numHeads(), shape.batch()).block(256, 1, 1)
           .sharedBytes(tileBytes(padded) * 6)
-          .arg(qb).arg(kb).arg(vb).output(out).output(logSumExp).struct(fields(shape))
-          .arg(shape.scale()).run();
+          .arg(qb).arg(kb).arg(vb).output(out).argOrNull(outCopy).output(logSumExp)
+          .struct(fields(shape)).arg(shape.scale()).run();
+      backend.matmulKernels().adoptRowsCopy(out, outCopy);
     } else {
       backend.kernel("attention_forward_f32").grid(warpBlocks((long) shape.tokens() * shape.numHeads()), 1, 1)
           .block(THREADS, 1, 1)
@@ -68,11 +71,15 @@ final class Attention {
           .sharedBytes(tileBytes(padded) * 8)
           .arg(gb).arg(qb).arg(kb).arg(vb).input(logSumExp).arg(rowDot).output(dQ)
           .struct(fields(shape)).arg(shape.scale()).run();
+      // dV goes to the value projection's backward products as it is (dQ and dK are rotated
+      // first): written in bf16 too, it needs no packing pass.
+      DeviceBlock dVCopy = backend.matmulKernels().rowsCopyTarget(dV);
       backend.kernel("attention_backward_dkdv_bf16_d" + padded)
           .grid(tiles(shape, KEY_ROWS), shape.numKeyValueHeads(), shape.batch()).block(128, 1, 1)
           .sharedBytes(tileBytes(padded) * 6 + 4 * KEY_ROWS * Float.BYTES)
           .arg(gb).arg(qb).arg(kb).arg(vb).input(logSumExp).arg(rowDot).output(dK).output(dV)
-          .struct(fields(shape)).arg(shape.scale()).run();
+          .argOrNull(dVCopy).struct(fields(shape)).arg(shape.scale()).run();
+      backend.matmulKernels().adoptRowsCopy(dV, dVCopy);
     } else {
       backend.kernel("attention_backward_dq_f32").grid(warpBlocks(rows), 1, 1).block(THREADS, 1, 1)
           .input(dOut).input(q).input(k).input(v).input(logSumExp).arg(rowDot).output(dQ)
@@ -91,6 +98,13 @@ final class Attention {
    * backward pass too).
    */
   private DeviceBlock packHeads(CudaTensor x, int heads, AttentionShape shape, int padded) {
+    if (padded == shape.headDim()) {
+      // Unpadded heads: the products' bf16 copy has the same layout, if an op wrote one (rotary).
+      DeviceBlock rowsCopy = backend.matmulKernels().rowsCopy(x);
+      if (rowsCopy != null) {
+        return rowsCopy;
+      }
+    }
     long rows = (long) shape.tokens() * heads;
     return backend.packs().get(x, "heads " + heads + "×" + padded, rows * padded * 2, packed ->
         backend.kernel("pack_heads_bf16").gridFor(rows * padded / 8).input(x)

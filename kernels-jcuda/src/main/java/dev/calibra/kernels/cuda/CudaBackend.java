@@ -315,9 +315,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
       return;
     }
     context.makeCurrent();
+    // The normalised rows feed products: written in bf16 too, they need no packing pass.
+    CudaTensor normed = tensor(out);
+    DeviceBlock copy = matmul.rowsCopyTarget(normed);
     kernel("rms_norm_forward").grid(x.rows(), 1, 1).block(KernelLaunch.THREADS, 1, 1)
-        .input(tensor(x)).input(tensor(weight)).output(tensor(out)).output(tensor(invRms))
-        .arg(x.cols()).arg(eps).run();
+        .input(tensor(x)).input(tensor(weight)).output(normed).output(tensor(invRms))
+        .arg(x.cols()).arg(eps).argOrNull(copy).run();
+    matmul.adoptRowsCopy(normed, copy);
   }
 
   @Override
@@ -357,8 +361,15 @@ public final class CudaBackend implements Backend, AutoCloseable {
       return;
     }
     context.makeCurrent();
-    kernel("rotary").gridFor(x.size() / 2).arg(tensor(x)).arg((long) x.rows()).arg(x.cols())
-        .arg(headDim).arg(seqLen).input(tensor(cos)).input(tensor(sin)).arg(inverse ? -1f : 1f).run();
+    // Rotated queries and keys go to attention, their gradients to products: in bf16 too, neither
+    // needs a packing pass (attention reads this copy when its heads need no padding).
+    CudaTensor rotated = tensor(x);
+    DeviceBlock copy = matmul.rowsCopyTarget(rotated);
+    int pairsPerThread = half % 4 == 0 ? 4 : 1;
+    kernel("rotary").gridFor(x.size() / 2 / pairsPerThread).arg(rotated).arg((long) x.rows())
+        .arg(x.cols()).arg(headDim).arg(seqLen).input(tensor(cos)).input(tensor(sin))
+        .arg(inverse ? -1f : 1f).argOrNull(copy).run();
+    matmul.adoptRowsCopy(rotated, copy);
   }
 
   @Override
@@ -394,8 +405,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
       return;
     }
     context.makeCurrent();
-    kernel("swiglu_forward").gridFor(gate.size()).input(tensor(gate)).input(tensor(up))
-        .output(tensor(out)).arg(gate.size()).run();
+    // The down projection's input, and its gradients below the gate and up projections' inputs:
+    // written in bf16 too, they need no packing pass.
+    CudaTensor hidden = tensor(out);
+    DeviceBlock copy = matmul.rowsCopyTarget(hidden);
+    kernel("swiglu_forward").gridFor(gate.size() / 4).input(tensor(gate)).input(tensor(up))
+        .output(hidden).arg(gate.size()).argOrNull(copy).run();
+    matmul.adoptRowsCopy(hidden, copy);
   }
 
   @Override
@@ -408,8 +424,15 @@ public final class CudaBackend implements Backend, AutoCloseable {
       return;
     }
     context.makeCurrent();
-    kernel("swiglu_backward").gridFor(gate.size()).input(tensor(dOut)).input(tensor(gate))
-        .input(tensor(up)).output(tensor(dGate)).output(tensor(dUp)).arg(gate.size()).run();
+    CudaTensor gateGradient = tensor(dGate);
+    CudaTensor upGradient = tensor(dUp);
+    DeviceBlock gateCopy = matmul.rowsCopyTarget(gateGradient);
+    DeviceBlock upCopy = matmul.rowsCopyTarget(upGradient);
+    kernel("swiglu_backward").gridFor(gate.size() / 4).input(tensor(dOut)).input(tensor(gate))
+        .input(tensor(up)).output(gateGradient).output(upGradient).arg(gate.size())
+        .argOrNull(gateCopy).argOrNull(upCopy).run();
+    matmul.adoptRowsCopy(gateGradient, gateCopy);
+    matmul.adoptRowsCopy(upGradient, upCopy);
   }
 
   @Override

@@ -101,6 +101,11 @@ final class KernelLaunch {
     return arg(new CUdeviceptr());
   }
 
+  /** Optional scratch memory: null becomes a null pointer. */
+  KernelLaunch argOrNull(DeviceBlock memory) {
+    return memory == null ? nullArg() : arg(memory);
+  }
+
   /** An optional tensor the kernel only reads: null becomes a null pointer. */
   KernelLaunch inputOrNull(CudaTensor tensor) {
     return tensor == null ? nullArg() : input(tensor);

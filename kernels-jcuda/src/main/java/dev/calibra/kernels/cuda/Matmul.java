@@ -10,7 +10,9 @@ import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
  * kernel then serves every form and every size: on Hopper, when a product fills the GPU with
  * 128×256 tiles, gemm_bf16_wgmma if it passed its start-up check ({@link WgmmaCheck}), otherwise
  * gemm_bf16_mma (mma.sync, sm_80+). The packing costs one read of each fp32 operand and
- * one write of half its size. fp32 path: gemm_f32 reads the operands in place through strides.
+ * one write of half its size, unless the op that produced the operand wrote the packed copy
+ * already ({@link #rowsCopyTarget}); the Hopper kernel needs no transposed packs at all
+ * ({@link #multiplyMnMajor}). fp32 path: gemm_f32 reads the operands in place through strides.
  *
  * <p>{@code -Dcalibra.cuda.gemm=mma|wgmma} forces one bf16 kernel for every product (to compare
  * them, or to avoid the Hopper one); {@code auto}, the default, chooses as above.
@@ -53,6 +55,8 @@ final class Matmul {
 
   /** The k step of the tensor-core kernels; packed operands are padded to a multiple of it. */
   private static final int K_STEP = 64;
+  /** Rows and columns of the tiles that pack_bf16_transposed moves through shared memory. */
+  private static final int TRANSPOSE_TILE = 64;
 
   private final CudaBackend backend;
   private WgmmaCheck.Result wgmmaCheck;
@@ -112,9 +116,13 @@ final class Matmul {
       return;
     }
     int paddedK = ceilDiv(k, K_STEP) * K_STEP;
+    int tiles = ceilDiv(m, kernel.tileM) * ceilDiv(n, kernel.tileN);
+    if (kernel == Kernel.WGMMA && (transposeA || !transposeB)) {
+      multiplyMnMajor(a, transposeA, b, transposeB, c, accumulate, m, n, k, paddedK, tiles);
+      return;
+    }
     DeviceBlock packedA = pack(a, transposeA, m, k, paddedK);
     DeviceBlock packedB = pack(b, !transposeB, n, k, paddedK);
-    int tiles = ceilDiv(m, kernel.tileM) * ceilDiv(n, kernel.tileN);
     KernelLaunch launch = backend.kernel(kernel.function).grid(tiles, 1, 1)
         .block(kernel.threads, 1, 1).sharedBytes(kernel.sharedBytes).arg(packedA).arg(packedB);
     // Every element of c is written; with accumulate it is read first.
@@ -123,21 +131,79 @@ final class Matmul {
   }
 
   /**
+   * The Hopper kernel with the transposed operands read MN-major: every operand is packed
+   * untransposed, so a transposed one is its [k][m] or [k][n] copy, which wgmma reads through
+   * its transpose flag. The weight gradient dYᵀ·X reads the copies of dY (packed for dY·W) and
+   * of X (written by the op that produced it) instead of transposed packs of both.
+   */
+  private void multiplyMnMajor(CudaTensor a, boolean transposeA, CudaTensor b, boolean transposeB,
+      CudaTensor c, boolean accumulate, int m, int n, int k, int paddedK, int tiles) {
+    int lda = ceilDiv(a.cols(), K_STEP) * K_STEP;
+    int ldb = ceilDiv(b.cols(), K_STEP) * K_STEP;
+    DeviceBlock packedA = pack(a, false, a.rows(), a.cols(), lda);
+    DeviceBlock packedB = pack(b, false, b.rows(), b.cols(), ldb);
+    String variant = transposeA && !transposeB ? "_mm" : transposeA ? "_mk" : "_km";
+    KernelLaunch launch = backend.kernel(Kernel.WGMMA.function + variant).grid(tiles, 1, 1)
+        .block(Kernel.WGMMA.threads, 1, 1).sharedBytes(Kernel.WGMMA.sharedBytes).arg(packedA)
+        .arg(packedB);
+    (accumulate ? launch.arg(c) : launch.output(c)).arg(m).arg(n).arg(k).arg(paddedK).arg(lda)
+        .arg(ldb).arg(n).arg(accumulate ? 1 : 0).run();
+  }
+
+  /**
    * bf16 copy of a matrix with rows along k: {@code rows} rows of {@code paddedK} values. Without
-   * {@code transpose} the source is [rows][k]; with it the source is [k][rows]. The copy belongs
-   * to the backend's {@link PackCache}.
+   * {@code transpose} the source is [rows][k]; with it the source is [k][rows], and is read from
+   * the source's untransposed copy when the cache holds one (half the bytes of the fp32 source:
+   * a gradient's copy for dY·W serves its dYᵀ·X too). The copy belongs to the backend's
+   * {@link PackCache}.
    */
   private DeviceBlock pack(CudaTensor source, boolean transpose, int rows, int k, int paddedK) {
-    String layout = (transpose ? "transposed " : "rows ") + paddedK;
-    return backend.packs().get(source, layout, (long) rows * paddedK * 2, packed -> {
-      if (transpose) {
-        backend.kernel("pack_bf16_transposed").grid(paddedK / 32, ceilDiv(rows, 32), 1)
-            .block(32, 8, 1).input(source).arg(k).arg(rows).arg(packed).arg(paddedK).run();
-      } else {
-        backend.kernel("pack_bf16_rows").gridFor((long) rows * paddedK / 8).input(source)
-            .arg((long) rows).arg(k).arg(packed).arg(paddedK).run();
-      }
-    });
+    if (!transpose) {
+      return backend.packs().get(source, rowsLayout(paddedK), (long) rows * paddedK * 2, packed ->
+          backend.kernel("pack_bf16_rows").gridFor((long) rows * paddedK / 8).input(source)
+              .arg((long) rows).arg(k).arg(packed).arg(paddedK).run());
+    }
+    int sourcePitch = ceilDiv(rows, K_STEP) * K_STEP;
+    DeviceBlock rowsCopy = backend.packs().find(source, rowsLayout(sourcePitch));
+    return backend.packs().get(source, "transposed " + paddedK, (long) rows * paddedK * 2,
+        packed -> {
+          KernelLaunch launch = backend.kernel(rowsCopy != null
+                  ? "pack_bf16_transposed_from_bf16" : "pack_bf16_transposed")
+              .grid(paddedK / TRANSPOSE_TILE, ceilDiv(rows, TRANSPOSE_TILE), 1).block(256, 1, 1);
+          (rowsCopy != null ? launch.arg(rowsCopy).arg((long) sourcePitch)
+              : launch.input(source).arg((long) rows))
+              .arg(k).arg(rows).arg(packed).arg(paddedK).run();
+        });
+  }
+
+  /** The cache's name for the untransposed copy: rows along k, padded to {@code paddedK}. */
+  private static String rowsLayout(int paddedK) {
+    return "rows " + paddedK;
+  }
+
+  /**
+   * Where the kernel about to write {@code t} may also write its bf16 copy as a product reads it
+   * untransposed (the same [rows][cols] layout, so only when cols needs no padding): a block to
+   * pass to the launch and then to {@link #adoptRowsCopy}. Null when products do not read such
+   * a copy (fp32 precision) or cols is not a multiple of the k step.
+   */
+  DeviceBlock rowsCopyTarget(CudaTensor t) {
+    if (backend.precision() == MatmulPrecision.FP32 || t.cols() % K_STEP != 0 || t.size() == 0) {
+      return null;
+    }
+    return backend.scratch(t.size() * 2);
+  }
+
+  /** The cache's bf16 copy of {@code t} in {@link #rowsCopyTarget}'s layout, or null. */
+  DeviceBlock rowsCopy(CudaTensor t) {
+    return t.cols() % K_STEP == 0 ? backend.packs().find(t, rowsLayout(t.cols())) : null;
+  }
+
+  /** Hands the copy that the last launch wrote beside {@code t} to the cache (null: none). */
+  void adoptRowsCopy(CudaTensor t, DeviceBlock copy) {
+    if (copy != null) {
+      backend.packs().put(t, rowsLayout(t.cols()), copy);
+    }
   }
 
   private void multiplyFp32(CudaTensor a, boolean transposeA, CudaTensor b, boolean transposeB,

@@ -5,7 +5,8 @@ import java.util.Random;
 
 /**
  * Decides whether the Hopper GEMM (gemm_bf16_wgmma) may be chosen: on a compute capability 9.0
- * device it must reproduce the mma.sync kernel on a product with ragged edges. Both sum the same
+ * device it must reproduce the mma.sync kernel on a product with ragged edges, in every transpose
+ * form (the transposed ones read MN-major operands). Both sum the same
  * bf16 products in fp32, in different orders, so they agree to about 1e-6 relative; a layout,
  * descriptor or synchronisation mistake gives errors of order 1. If it fails, products stay on
  * mma.sync: slower, but right.
@@ -30,12 +31,32 @@ final class WgmmaCheck {
     int n = 300;
     int k = 200;
     Random random = new Random(42);
-    try (CudaTensor a = (CudaTensor) backend.upload(gaussian(random, m * k), m, k);
-        CudaTensor b = (CudaTensor) backend.upload(gaussian(random, n * k), n, k);
+    double worst = 0;
+    try {
+      // Every transpose form: the transposed ones read MN-major operands (Matmul.multiplyMnMajor).
+      for (int form = 0; form < 4; form++) {
+        worst = Math.max(worst, relativeError(backend, matmul, random, m, n, k, (form & 1) != 0,
+            (form & 2) != 0));
+      }
+    } catch (CudaException e) {
+      return new Result(false, "failed its start-up check: " + e.getMessage());
+    }
+    if (!(worst <= TOLERANCE)) {
+      return new Result(false, String.format(Locale.ROOT,
+          "failed its start-up check (max error %.2e of the largest value)", worst));
+    }
+    return new Result(true, "passed its start-up check");
+  }
+
+  /** Largest difference between the two kernels' products, relative to the largest value. */
+  private static double relativeError(CudaBackend backend, Matmul matmul, Random random, int m,
+      int n, int k, boolean transposeA, boolean transposeB) {
+    try (CudaTensor a = upload(backend, random, transposeA ? k : m, transposeA ? m : k);
+        CudaTensor b = upload(backend, random, transposeB ? n : k, transposeB ? k : n);
         CudaTensor hopper = (CudaTensor) backend.zeros(m, n);
         CudaTensor reference = (CudaTensor) backend.zeros(m, n)) {
-      matmul.multiply(Matmul.Kernel.WGMMA, a, false, b, true, hopper, false);
-      matmul.multiply(Matmul.Kernel.MMA, a, false, b, true, reference, false);
+      matmul.multiply(Matmul.Kernel.WGMMA, a, transposeA, b, transposeB, hopper, false);
+      matmul.multiply(Matmul.Kernel.MMA, a, transposeA, b, transposeB, reference, false);
       float[] got = backend.download(hopper);
       float[] expected = backend.download(reference);
       double worst = 0;
@@ -44,15 +65,12 @@ final class WgmmaCheck {
         worst = Math.max(worst, Math.abs(got[i] - expected[i]));
         scale = Math.max(scale, Math.abs(expected[i]));
       }
-      double relative = worst / scale;
-      if (!(relative <= TOLERANCE)) {
-        return new Result(false, String.format(Locale.ROOT,
-            "failed its start-up check (max error %.2e of the largest value)", relative));
-      }
-      return new Result(true, "passed its start-up check");
-    } catch (CudaException e) {
-      return new Result(false, "failed its start-up check: " + e.getMessage());
+      return worst / scale;
     }
+  }
+
+  private static CudaTensor upload(CudaBackend backend, Random random, int rows, int cols) {
+    return (CudaTensor) backend.upload(gaussian(random, rows * cols), rows, cols);
   }
 
   private static float[] gaussian(Random random, int count) {

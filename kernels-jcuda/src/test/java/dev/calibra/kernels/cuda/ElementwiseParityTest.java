@@ -95,27 +95,32 @@ class ElementwiseParityTest {
     Parity.check("swigluBackward", "dUp", gpu.download(gdu), cpu.download(cdu), 1e-6);
   }
 
+  /** Head width 16 takes the kernel's four-pairs-per-thread path, 6 (3 pairs) the one-pair path. */
   @Test
   void rotaryBothDirections() {
     int seqLen = 50;
-    int headDim = 16;
-    int rows = 2 * seqLen;
-    int cols = 4 * headDim;
-    float[] x = gaussian(random, rows * cols, 1);
-    float[] angles = new float[64 * headDim / 2];
-    float[] cos = new float[angles.length];
-    float[] sin = new float[angles.length];
-    for (int i = 0; i < angles.length; i++) {
-      double angle = random.nextDouble() * 2 * Math.PI;
-      cos[i] = (float) Math.cos(angle);
-      sin[i] = (float) Math.sin(angle);
-    }
-    for (boolean inverse : new boolean[] {false, true}) {
-      Tensor cx = cpu.upload(x, rows, cols);
-      Tensor gx = gpu.upload(x, rows, cols);
-      cpu.rotary(cx, headDim, seqLen, cpu.upload(cos, 64, 8), cpu.upload(sin, 64, 8), inverse);
-      gpu.rotary(gx, headDim, seqLen, gpu.upload(cos, 64, 8), gpu.upload(sin, 64, 8), inverse);
-      Parity.check("rotary", inverse ? "inverse" : "forward", gpu.download(gx), cpu.download(cx), 1e-6);
+    for (int headDim : new int[] {16, 6}) {
+      int half = headDim / 2;
+      int rows = 2 * seqLen;
+      int cols = 4 * headDim;
+      float[] x = gaussian(random, rows * cols, 1);
+      float[] cos = new float[64 * half];
+      float[] sin = new float[cos.length];
+      for (int i = 0; i < cos.length; i++) {
+        double angle = random.nextDouble() * 2 * Math.PI;
+        cos[i] = (float) Math.cos(angle);
+        sin[i] = (float) Math.sin(angle);
+      }
+      for (boolean inverse : new boolean[] {false, true}) {
+        Tensor cx = cpu.upload(x, rows, cols);
+        Tensor gx = gpu.upload(x, rows, cols);
+        cpu.rotary(cx, headDim, seqLen, cpu.upload(cos, 64, half), cpu.upload(sin, 64, half),
+            inverse);
+        gpu.rotary(gx, headDim, seqLen, gpu.upload(cos, 64, half), gpu.upload(sin, 64, half),
+            inverse);
+        Parity.check("rotary", (inverse ? "inverse" : "forward") + " d" + headDim,
+            gpu.download(gx), cpu.download(cx), 1e-6);
+      }
     }
   }
 

@@ -128,7 +128,7 @@ public final class DecoderBlock {
     backend.swigluBackward(dHidden, a.gate(), a.up(), dGate, dUp);
     dHidden.close();
     Tensor dNormed2 = backProject(w, Linear.GATE, dGate, a.normedResidual(), gradients);
-    addAndClose(dNormed2, backProject(w, Linear.UP, dUp, a.normedResidual(), gradients));
+    backProjectInto(w, Linear.UP, dUp, a.normedResidual(), gradients, dNormed2, true);
     dGate.close();
     dUp.close();
     Tensor dResidual = backend.zeros(tokens, config.hiddenSize());
@@ -148,8 +148,8 @@ public final class DecoderBlock {
     backend.rotary(dq, config.headDim(), a.shape().seqLen(), rotary.cos(), rotary.sin(), true);
     backend.rotary(dk, config.headDim(), a.shape().seqLen(), rotary.cos(), rotary.sin(), true);
     Tensor dNormed1 = backProject(w, Linear.Q, dq, a.normedInput(), gradients);
-    addAndClose(dNormed1, backProject(w, Linear.K, dk, a.normedInput(), gradients));
-    addAndClose(dNormed1, backProject(w, Linear.V, dv, a.normedInput(), gradients));
+    backProjectInto(w, Linear.K, dk, a.normedInput(), gradients, dNormed1, true);
+    backProjectInto(w, Linear.V, dv, a.normedInput(), gradients, dNormed1, true);
     dq.close();
     dk.close();
     dv.close();
@@ -162,19 +162,24 @@ public final class DecoderBlock {
     return dInput;
   }
 
-  private void addAndClose(Tensor sum, Tensor term) {
-    backend.add(sum, term, sum);
-    term.close();
-  }
-
   /**
    * Backward of y = x·Wᵀ + b: returns dx = dy·W and adds dW = dyᵀ·x and db = Σ dy where asked.
    */
   private Tensor backProject(BlockWeights w, Linear linear, Tensor dOut, Tensor input,
       BlockGradients gradients) {
-    Tensor weight = w.weight(linear);
-    Tensor dInput = backend.zeros(dOut.rows(), weight.cols());
-    backend.matmul(dOut, false, weight, false, dInput, false);
+    Tensor dInput = backend.zeros(dOut.rows(), w.weight(linear).cols());
+    backProjectInto(w, linear, dOut, input, gradients, dInput, false);
+    return dInput;
+  }
+
+  /**
+   * {@link #backProject} into {@code dInput}; with {@code accumulate} dx is added to it, which is
+   * how the layers that share an input sum their gradients: in the product, with no temporary and
+   * no separate pass.
+   */
+  private void backProjectInto(BlockWeights w, Linear linear, Tensor dOut, Tensor input,
+      BlockGradients gradients, Tensor dInput, boolean accumulate) {
+    backend.matmul(dOut, false, w.weight(linear), false, dInput, accumulate);
     Tensor dWeight = gradients.weight(linear);
     if (dWeight != null) {
       backend.matmul(dOut, true, input, false, dWeight, true);
@@ -183,6 +188,5 @@ public final class DecoderBlock {
     if (dBias != null) {
       backend.accumulateColumnSums(dOut, dBias);
     }
-    return dInput;
   }
 }
