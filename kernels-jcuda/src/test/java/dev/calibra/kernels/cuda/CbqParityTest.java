@@ -37,10 +37,13 @@ import org.junit.jupiter.api.Test;
  * orders, and then Adam on slightly different gradients, and hard rounding decisions that flip on
  * them), so the window losses are printed side by side, not asserted. dict-llama-15M meets the bar
  * with room to spare. stories260K (64 values per token) is too small for it: its CBQ perplexity
- * moves by 1–2% between recipe seeds on the CPU alone (61.47, 62.86, 63.50 for seeds 2, 0, 1), and
- * fp32 products, which differ from the CPU's in the last bits only, moved it by 0.74% on an H100;
- * its bound is 2%, within that spread (W4A8 for one epoch: 88.55, 87.18, 86.87 for seeds 0–2). A GPU calibration repeated gives the same perplexity to the
- * last bit (no atomics anywhere). Each backend prints a line "CBQ model | backend | perplexity … |
+ * moves between recipe seeds on the CPU alone by more than 0.5%. Measured on the H100 machine's
+ * CPU for seeds 0–3: default recipe 59.50, 59.08, 60.06, 58.74 (a 2.2% range); W4A8 for one
+ * epoch 79.02, 80.58, 78.61, 78.45 (2.7%). The GPU calibrations land at the edges of those
+ * ranges (bf16 60.25 and 80.71, fp32 58.34 and 80.38 against seed 0's 59.50 and 79.02: 1.3–2.1%
+ * away), so its bound is 3%, the seed spread; fp32 products, which differ from the CPU's in the
+ * last bits only, still move it by up to 2%. A GPU calibration repeated gives the same
+ * perplexity to the last bit (no atomics anywhere). Each backend prints a line "CBQ model | backend | perplexity … |
  * calibration … s | evaluation … s" that the GPU run collects.
  *
  * <p>Minutes long on the CPU: tagged "cbq", which the GPU run executes on its own.
@@ -50,7 +53,7 @@ class CbqParityTest {
 
   private static final double TOLERANCE = 5e-3;
   /** stories260K's bound: the spread of its CBQ perplexity over recipe seeds (see above). */
-  private static final double SEED_SPREAD = 2e-2;
+  private static final double SEED_SPREAD = 3e-2;
   private static final int BATCH_TOKENS = 8192;
 
   /** One calibration and its evaluation on one backend; {@code memory} says what it used. */
