@@ -15,8 +15,11 @@ nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 run() {  # folder, main class, arguments...
   local name=$1 main=$2
   shift 2
-  mkdir -p "$OUT/$name"
+  mkdir -p "$OUT/$name" "/tmp/calibra-jvm/$name"
+  # A temporary folder per JVM: JCuda writes its native library there under a fixed name, and
+  # JVMs starting together rewrote the file while another had it mapped (SIGBUS in ld.so).
   timeout 560 java -Xmx12g --add-modules jdk.incubator.vector -Dcalibra.shared="$stage/shared" \
+    -Djava.io.tmpdir="/tmp/calibra-jvm/$name" \
     -Dcalibra.bench.results="$OUT/$name" -cp "$classpath" "$main" --backend cuda "$@" \
     > "$OUT/$name/out.txt" 2> "$OUT/$name/err.txt"
   echo "$name: exit $?"
