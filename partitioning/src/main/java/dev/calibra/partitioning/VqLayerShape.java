@@ -33,6 +33,6 @@ public record VqLayerShape(int dim, int indexBits, int codebookRows, int candida
   /** Codebook values (entries × dim, all codebooks) of a layer of {@code out} rows. */
   public long codebookValues(int out) {
     long codebooks = codebookRows == 0 ? 1 : (out + codebookRows - 1) / codebookRows;
-    return codebooks * (1L << Math.min(indexBits, 62)) * dim;
+    return codebooks * (1L << indexBits) * dim;
   }
 }

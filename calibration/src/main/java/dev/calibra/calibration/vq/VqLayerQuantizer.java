@@ -50,8 +50,9 @@ public final class VqLayerQuantizer implements LayerQuantizer {
   private float temperature = 1f;
 
   private VqLayerQuantizer(Backend backend, VqSettings settings, int rows, int cols,
-      int codebookRows, int[] candidates, Tensor candidateTensor, Parameter logits, Parameter trainedCodebook,
-      Tensor fixedCodebook, float[] rowScaleValues, Tensor useOffsets, Tensor uses) {
+      int codebookRows, int[] candidates, Tensor candidateTensor, Parameter logits,
+      Parameter trainedCodebook, Tensor fixedCodebook, float[] rowScaleValues, Tensor useOffsets,
+      Tensor uses) {
     this.backend = backend;
     this.settings = settings;
     this.rows = rows;
