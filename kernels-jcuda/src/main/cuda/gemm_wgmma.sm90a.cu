@@ -13,11 +13,13 @@
 // loading warpgroup and mbarriers, three tiles in flight, 128×128 tiles with two blocks per SM,
 // bulk copies of pre-blocked operands with and without cluster multicast.)
 //
-// Variants _mk, _km and _mm read A, B or both "MN-major": as the untransposed packed copy of the
+// Variants _mk and _mm read A, or both, "MN-major": as the untransposed packed copy of the
 // product's transposed operand ([k][m] or [k][n], rows `ld` apart, k not padded), which wgmma
 // takes with its transpose flag. A weight-gradient product dYᵀ·X then reads the copies of dY and
 // X that the other products (or the ops that produced them) left in the pack cache, instead of
-// transposed packs of both.
+// transposed packs of both. The MN-major loads cost 8-15% of the rate on the H100 (swapping
+// in K-major loads under the MN-major wgmma gives the K-major rate back; see NOTES.md), so
+// dY·W reads a transposed pack of W with the K-major kernel instead of a variant _km.
 #include "common.cuh"
 
 using namespace calibra;
@@ -306,5 +308,4 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1)
   }
 
 MN_MAJOR_ENTRY_POINT(gemm_bf16_wgmma_mk, true, false)
-MN_MAJOR_ENTRY_POINT(gemm_bf16_wgmma_km, false, true)
 MN_MAJOR_ENTRY_POINT(gemm_bf16_wgmma_mm, true, true)

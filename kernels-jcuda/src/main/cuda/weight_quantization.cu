@@ -128,8 +128,11 @@ __device__ __forceinline__ long long warp_index() {
 }  // namespace
 
 // out = ŵ; scales and zeros (rows × groups, nullable) receive each group's step and zero point.
+// With `copy` (nullable), ŵ is also written in bf16, [rows][cols] as the products read it: the
+// weights are rewritten every calibration step, and this spares a packing pass over them.
 extern "C" __global__ void fake_quantize_weights(QUANTIZATION_PARAMETERS, int hard, float* out,
-                                                 float* scales, float* zeros) {
+                                                 float* scales, float* zeros,
+                                                 __nv_bfloat16* copy) {
   const Quantization q(QUANTIZATION_ARGUMENTS);
   const long long warp = warp_index();
   const int lane = threadIdx.x & 31;
@@ -149,7 +152,11 @@ extern "C" __global__ void fake_quantize_weights(QUANTIZATION_PARAMETERS, int ha
   for (int e = lane; e < span.count; e += 32) {
     const long long i = span.first + e;
     const float c = fmaxf(0.0f, fminf(q.maxCode, code(q, grid, i, hard != 0)));
-    out[i] = grid.step * (c - grid.zero);
+    const float value = grid.step * (c - grid.zero);
+    out[i] = value;
+    if (copy != nullptr) {
+      copy[i] = __float2bfloat16_rn(value);
+    }
   }
 }
 

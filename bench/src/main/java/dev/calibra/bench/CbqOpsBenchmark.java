@@ -57,10 +57,11 @@ public final class CbqOpsBenchmark {
       Tensor dRounding = gpu.zeros(WEIGHT_ROWS, WEIGHT_COLS);
       Tensor dClipLower = gpu.zeros(WEIGHT_ROWS, groups);
       Tensor dClipUpper = gpu.zeros(WEIGHT_ROWS, groups);
-      // Per element: weight and rounding read, ŵ written (group tensors are 1/128 of that).
-      rows.add(time(gpu, "fakeQuantizeWeights soft", weightShape, 12 * elements,
+      // Per element: weight and rounding read, ŵ written in fp32 and as the products' bf16 copy
+      // (group tensors are 1/128 of that).
+      rows.add(time(gpu, "fakeQuantizeWeights soft", weightShape, 14 * elements,
           () -> gpu.fakeQuantizeWeights(q, false, out, null, null)));
-      rows.add(time(gpu, "fakeQuantizeWeights hard + scales", weightShape, 12 * elements,
+      rows.add(time(gpu, "fakeQuantizeWeights hard + scales", weightShape, 14 * elements,
           () -> gpu.fakeQuantizeWeights(q, true, out, scales, zeros)));
       rows.add(time(gpu, "fakeQuantizeWeightsBackward", weightShape, 16 * elements,
           () -> gpu.fakeQuantizeWeightsBackward(q, dOut, dRounding, dClipLower, dClipUpper)));

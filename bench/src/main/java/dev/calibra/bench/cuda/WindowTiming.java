@@ -43,10 +43,13 @@ public final class WindowTiming {
 
   /**
    * Times the step once per GEMM kernel choice ("auto", "wgmma", ...), on the same weights, and
-   * once more ({@link #REWRITTEN_WEIGHTS}) with every weight rewritten before the step, as
-   * calibration's fake quantization rewrites them: the backend then cannot reuse the weights'
-   * bf16 copies from the step before, which it does when the weights stay unchanged. The rewrite
-   * is a scale by 1 (scale_f32 in the breakdown), whose GPU time the caller may subtract.
+   * once more ({@link #REWRITTEN_WEIGHTS}) with every weight rewritten before the step by the
+   * backend's weight fake-quantization, as calibration rewrites them ({@link
+   * FakeQuantizedWeights}): the backend then cannot reuse the weights' bf16 copies from the step
+   * before, which it does when the weights stay unchanged, and the products read the copies the
+   * fake quantization wrote. Its kernel, fake_quantize_weights in the breakdown, is
+   * calibration's own work, not the step's: the caller may subtract its GPU time. The last run
+   * leaves the weights fake-quantized.
    */
   public static Map<String, Measured> run(CudaBackend gpu, Workload.Window w, int steps,
       List<String> choices) {
@@ -70,12 +73,9 @@ public final class WindowTiming {
       window.backward(activations, dOutput, gradients).close();
       activations.forEach(BlockActivations::close);
     };
+    FakeQuantizedWeights quantized = new FakeQuantizedWeights(gpu, weights);
     Runnable rewritingStep = () -> {
-      for (BlockWeights blockWeights : weights) {
-        for (Linear linear : Linear.values()) {
-          gpu.scale(blockWeights.weight(linear), 1f);
-        }
-      }
+      quantized.rewrite();
       step.run();
     };
     Map<String, Measured> results = new LinkedHashMap<>();

@@ -11,8 +11,9 @@ import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
  * 128×256 tiles, gemm_bf16_wgmma if it passed its start-up check ({@link WgmmaCheck}), otherwise
  * gemm_bf16_mma (mma.sync, sm_80+). The packing costs one read of each fp32 operand and
  * one write of half its size, unless the op that produced the operand wrote the packed copy
- * already ({@link #rowsCopyTarget}); the Hopper kernel needs no transposed packs at all
- * ({@link #multiplyMnMajor}). fp32 path: gemm_f32 reads the operands in place through strides.
+ * already ({@link #rowsCopyTarget}); the Hopper kernel reads a transposed left operand without
+ * a transposed pack ({@link #multiplyMnMajor}). fp32 path: gemm_f32 reads the operands in place
+ * through strides.
  *
  * <p>{@code -Dcalibra.cuda.gemm=mma|wgmma} forces one bf16 kernel for every product (to compare
  * them, or to avoid the Hopper one); {@code auto}, the default, chooses as above.
@@ -117,7 +118,10 @@ final class Matmul {
     }
     int paddedK = ceilDiv(k, K_STEP) * K_STEP;
     int tiles = ceilDiv(m, kernel.tileM) * ceilDiv(n, kernel.tileN);
-    if (kernel == Kernel.WGMMA && (transposeA || !transposeB)) {
+    // dY·W (op(b) = b untransposed) takes the transposed pack of b and the K-major kernel: its
+    // MN-major loads run 8-15% slower, and in the model's products b is a weight, whose pack is
+    // small beside the product and survives from step to step while the weight is unchanged.
+    if (kernel == Kernel.WGMMA && transposeA) {
       multiplyMnMajor(a, transposeA, b, transposeB, c, accumulate, m, n, k, paddedK, tiles);
       return;
     }
@@ -131,10 +135,11 @@ final class Matmul {
   }
 
   /**
-   * The Hopper kernel with the transposed operands read MN-major: every operand is packed
-   * untransposed, so a transposed one is its [k][m] or [k][n] copy, which wgmma reads through
-   * its transpose flag. The weight gradient dYᵀ·X reads the copies of dY (packed for dY·W) and
-   * of X (written by the op that produced it) instead of transposed packs of both.
+   * The Hopper kernel with a transposed left operand read MN-major: both operands are packed
+   * untransposed, so op(a) is a's [k][m] copy, which wgmma reads through its transpose flag
+   * (as it reads an untransposed b, [k][n]). The weight gradient dYᵀ·X reads the copies of
+   * dY (packed for dY·W) and of X (written by the op that produced it) instead of transposed
+   * packs of both, which would cost more than the MN-major loads do.
    */
   private void multiplyMnMajor(CudaTensor a, boolean transposeA, CudaTensor b, boolean transposeB,
       CudaTensor c, boolean accumulate, int m, int n, int k, int paddedK, int tiles) {
@@ -142,7 +147,7 @@ final class Matmul {
     int ldb = ceilDiv(b.cols(), K_STEP) * K_STEP;
     DeviceBlock packedA = pack(a, false, a.rows(), a.cols(), lda);
     DeviceBlock packedB = pack(b, false, b.rows(), b.cols(), ldb);
-    String variant = transposeA && !transposeB ? "_mm" : transposeA ? "_mk" : "_km";
+    String variant = transposeB ? "_mk" : "_mm";
     KernelLaunch launch = backend.kernel(Kernel.WGMMA.function + variant).grid(tiles, 1, 1)
         .block(Kernel.WGMMA.threads, 1, 1).sharedBytes(Kernel.WGMMA.sharedBytes).arg(packedA)
         .arg(packedB);

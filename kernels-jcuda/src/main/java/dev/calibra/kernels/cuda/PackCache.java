@@ -7,10 +7,10 @@ import java.util.function.Consumer;
 
 /**
  * The bf16 copies that the tensor-core kernels read, packed from fp32 tensors or written by the
- * ops that produced them (RMSNorm, SwiGLU, rotary, attention), reused while their tensor is
- * unchanged: in a decoder block the normalised input feeds the q, k and v products, a gradient's
- * copy for dY·W serves dYᵀ·X, and the copies of the weights and activations made in the forward
- * pass serve the backward pass's products.
+ * ops that produced them (RMSNorm, SwiGLU, rotary, attention, weight fake-quantization), reused
+ * while their tensor is unchanged: in a decoder block the normalised input feeds the q, k and v
+ * products, a gradient's copy for dY·W serves dYᵀ·X, and the copies of the weights and
+ * activations made in the forward pass serve the backward pass's products.
  *
  * <p>A copy is valid for the tensor's {@linkplain CudaTensor#version() version}, which every
  * launch that is given the tensor as a possible output advances (see {@link KernelLaunch#arg});

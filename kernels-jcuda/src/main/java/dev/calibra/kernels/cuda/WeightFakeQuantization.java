@@ -25,8 +25,11 @@ final class WeightFakeQuantization {
     if (groupCount(q) == 0) {
       return;
     }
+    // ŵ feeds the products of the next step: written in bf16 too, it needs no packing pass.
+    DeviceBlock copy = backend.matmulKernels().rowsCopyTarget(out);
     quantization(launch("fake_quantize_weights", q), q).arg(hard ? 1 : 0).output(out)
-        .outputOrNull(scales).outputOrNull(zeros).run();
+        .outputOrNull(scales).outputOrNull(zeros).argOrNull(copy).run();
+    backend.matmulKernels().adoptRowsCopy(out, copy);
   }
 
   void backward(LearnedWeightQuantization q, CudaTensor dOut, CudaTensor dRounding,

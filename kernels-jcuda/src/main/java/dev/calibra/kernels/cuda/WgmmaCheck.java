@@ -6,10 +6,10 @@ import java.util.Random;
 /**
  * Decides whether the Hopper GEMM (gemm_bf16_wgmma) may be chosen: on a compute capability 9.0
  * device it must reproduce the mma.sync kernel on a product with ragged edges, in every transpose
- * form (the transposed ones read MN-major operands). Both sum the same
- * bf16 products in fp32, in different orders, so they agree to about 1e-6 relative; a layout,
- * descriptor or synchronisation mistake gives errors of order 1. If it fails, products stay on
- * mma.sync: slower, but right.
+ * form (a transposed left operand is read MN-major). Both sum the same bf16 products in fp32,
+ * in different orders, so they agree to about 1e-6 relative; a layout, descriptor or
+ * synchronisation mistake gives errors of order 1. If it fails, products stay on mma.sync:
+ * slower, but right.
  */
 final class WgmmaCheck {
 
@@ -33,7 +33,7 @@ final class WgmmaCheck {
     Random random = new Random(42);
     double worst = 0;
     try {
-      // Every transpose form: the transposed ones read MN-major operands (Matmul.multiplyMnMajor).
+      // Every transpose form: a transposed left operand is read MN-major (Matmul.multiplyMnMajor).
       for (int form = 0; form < 4; form++) {
         worst = Math.max(worst, relativeError(backend, matmul, random, m, n, k, (form & 1) != 0,
             (form & 2) != 0));

@@ -3,6 +3,7 @@ package dev.calibra.kernels.cuda;
 import static dev.calibra.kernels.cuda.Parity.gaussian;
 
 import dev.calibra.model.backend.AttentionShape;
+import dev.calibra.model.backend.LearnedWeightQuantization;
 import dev.calibra.model.backend.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,12 +14,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The ops that write a products' bf16 operand beside their fp32 output (RMSNorm, SwiGLU and its
- * backward, rotary, attention's output and dV) hand the products exactly what packing the output
- * would: a product of the output equals, bit for bit, the same product of a fresh upload of the
- * output's values, untransposed (the copy read as is, no packing launched) and transposed (the
- * transposing pack reading the copy). Attention reading rotary's copies as its heads equals
- * attention on fresh uploads too. Token counts are not multiples of the 64-row tiles, so the
- * padded edges count.
+ * backward, rotary, attention's output and dV, weight fake-quantization soft and hard) hand the
+ * products exactly what packing the output would: a product of the output equals, bit for bit,
+ * the same product of a fresh upload of the output's values, untransposed (the copy read as is,
+ * no packing launched) and transposed (the transposing pack reading the copy). Attention reading
+ * rotary's copies as its heads equals attention on fresh uploads too. Token counts are not
+ * multiples of the 64-row tiles, so the padded edges count.
  */
 class ProducedCopiesTest {
 
@@ -27,6 +28,8 @@ class ProducedCopiesTest {
   private static final int HEAD_DIM = 64;
   private static final int HEADS = 2;
   private static final int WIDTH = HEADS * HEAD_DIM;
+  private static final int GROUP_SIZE = 32;
+  private static final int GROUPS = WIDTH / GROUP_SIZE;
   private static final AttentionShape SHAPE = new AttentionShape(2, SEQ_LEN, HEADS, HEADS, HEAD_DIM);
 
   private final Random random = new Random(11);
@@ -78,7 +81,28 @@ class ProducedCopiesTest {
     gpu.causalAttentionBackward(upload(TOKENS, WIDTH), q, k, v, out, lse, SHAPE, dq, dk, dv);
     checkProducts("attentionBackward dV", dv);
 
+    LearnedWeightQuantization quantization = learnedQuantization();
+    Tensor soft = gpu.zeros(TOKENS, WIDTH);
+    gpu.fakeQuantizeWeights(quantization, false, soft, null, null);
+    checkProducts("fakeQuantizeWeights soft", soft);
+    Tensor hard = gpu.zeros(TOKENS, WIDTH);
+    gpu.fakeQuantizeWeights(quantization, true, hard, gpu.zeros(TOKENS, GROUPS),
+        gpu.zeros(TOKENS, GROUPS));
+    checkProducts("fakeQuantizeWeights hard", hard);
+
     Parity.failIfAny(failures);
+  }
+
+  /** 4-bit groups of 32 with learned clipping and rounding, the form calibration trains. */
+  private LearnedWeightQuantization learnedQuantization() {
+    Tensor weight = upload(TOKENS, WIDTH);
+    float[] min = new float[TOKENS * GROUPS];
+    float[] max = new float[TOKENS * GROUPS];
+    Arrays.fill(min, -2.5f);
+    Arrays.fill(max, 2.5f);
+    return new LearnedWeightQuantization(weight, gpu.upload(min, TOKENS, GROUPS),
+        gpu.upload(max, TOKENS, GROUPS), upload(TOKENS, GROUPS), upload(TOKENS, GROUPS),
+        upload(TOKENS, WIDTH), 0.5f, 4, GROUP_SIZE);
   }
 
   private Tensor rotated(Tensor cos, Tensor sin) {
