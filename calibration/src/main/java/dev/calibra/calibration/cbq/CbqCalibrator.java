@@ -246,14 +246,14 @@ public final class CbqCalibrator {
       int seqLen, LlamaConfig config) {
     BlockWeights prepared = weights;
     if (recipe.activationBits() > 0 && recipe.scaleActivationOutliers()) {
-      ChannelMaxima maxima = ChannelMaxima.collect(block, prepared, inputs, seqLen, config);
+      ChannelMaxima maxima = ChannelMaxima.collect(block, prepared, inputs, seqLen);
       BlockWeights scaled = ActivationOutlierScaling.apply(prepared, config, maxima, backend)
           .weights();
       prepared.closeAllBut(scaled);
       prepared = scaled;
     }
     if (recipe.searchChannelScales()) {
-      ChannelMaxima maxima = ChannelMaxima.collect(block, prepared, inputs, seqLen, config);
+      ChannelMaxima maxima = ChannelMaxima.collect(block, prepared, inputs, seqLen);
       BlockWeights scaled = ChannelScaleSearch.search(block, prepared, inputs, seqLen, config,
           maxima, recipe.scheme(), recipe.activationBits()).fold(prepared, config, backend);
       prepared.closeAllBut(scaled);

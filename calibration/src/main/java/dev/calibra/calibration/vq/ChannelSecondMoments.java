@@ -1,8 +1,8 @@
 package dev.calibra.calibration.vq;
 
+import dev.calibra.calibration.LinearInputStatistics;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.Tensor;
-import dev.calibra.model.llama.BlockActivations;
 import dev.calibra.model.llama.BlockWeights;
 import dev.calibra.model.llama.DecoderBlock;
 import dev.calibra.model.llama.Linear;
@@ -23,27 +23,9 @@ public record ChannelSecondMoments(float[] attentionInput, float[] outputProject
   /** Runs the float block over {@code inputs} (batches of whole samples) and sums the squares. */
   public static ChannelSecondMoments collect(DecoderBlock block, BlockWeights weights,
       List<Tensor> inputs, int seqLen) {
-    Backend backend = block.backend();
-    Tensor attentionInput = backend.zeros(1, weights.weight(Linear.Q).cols());
-    Tensor outputProjectionInput = backend.zeros(1, weights.weight(Linear.O).cols());
-    Tensor mlpInput = backend.zeros(1, weights.weight(Linear.GATE).cols());
-    Tensor downProjectionInput = backend.zeros(1, weights.weight(Linear.DOWN).cols());
-    for (Tensor x : inputs) {
-      BlockActivations a = block.forward(weights, x, block.shape(x.rows() / seqLen, seqLen));
-      backend.accumulateColumnSquares(a.normedInput(), attentionInput);
-      backend.accumulateColumnSquares(a.attention(), outputProjectionInput);
-      backend.accumulateColumnSquares(a.normedResidual(), mlpInput);
-      backend.accumulateColumnSquares(a.hidden(), downProjectionInput);
-      a.close();
-    }
-    ChannelSecondMoments moments = new ChannelSecondMoments(backend.download(attentionInput),
-        backend.download(outputProjectionInput), backend.download(mlpInput),
-        backend.download(downProjectionInput));
-    for (Tensor t : new Tensor[] {attentionInput, outputProjectionInput, mlpInput,
-        downProjectionInput}) {
-      t.close();
-    }
-    return moments;
+    float[][] moments = LinearInputStatistics.collect(block, weights, inputs, seqLen,
+        Backend::accumulateColumnSquares);
+    return new ChannelSecondMoments(moments[0], moments[1], moments[2], moments[3]);
   }
 
   /** The channel weights of {@code linear}'s k-means objective: its input's moments, damped. */

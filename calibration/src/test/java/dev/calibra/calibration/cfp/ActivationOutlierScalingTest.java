@@ -39,7 +39,7 @@ class ActivationOutlierScalingTest {
         x[row * config.hiddenSize() + 100] *= 25f;
       }
       Tensor input = backend.upload(x, 2 * seqLen, config.hiddenSize());
-      ChannelMaxima maxima = ChannelMaxima.collect(block, weights, List.of(input), seqLen, config);
+      ChannelMaxima maxima = ChannelMaxima.collect(block, weights, List.of(input), seqLen);
       ActivationOutlierScaling.Scaled scaled =
           ActivationOutlierScaling.apply(weights, config, maxima, backend);
       int total = 0;
@@ -62,8 +62,8 @@ class ActivationOutlierScalingTest {
           total, relative);
       assertTrue(relative < 1e-5, "relative change " + relative);
 
-      ChannelMaxima after = ChannelMaxima.collect(block, scaled.weights(), List.of(input), seqLen,
-          config);
+      ChannelMaxima after = ChannelMaxima.collect(block, scaled.weights(), List.of(input),
+          seqLen);
       assertTrue(max(after.attentionInput()) < max(maxima.attentionInput()),
           "the largest q/k/v input channel shrank");
     }

@@ -655,7 +655,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
   @Override
   public void softVqWeights(SoftVqAssignment a, Tensor out) {
-    requireShape("soft VQ weight", out, a.rows(), a.cols());
+    a.requireOutput(out);
     context.makeCurrent();
     vectorQuantization.softWeights(a, tensor(out));
   }
@@ -663,14 +663,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
   @Override
   public void softVqWeightsBackward(SoftVqAssignment a, Tensor dOut, Tensor dLogits,
       Tensor dCodebook) {
-    requireShape("soft VQ weight gradient", dOut, a.rows(), a.cols());
-    requireSameShape("logit gradient", a.logits(), dLogits);
-    if (dCodebook != null) {
-      requireSameShape("codebook gradient", a.codebook(), dCodebook);
-      if (a.uses() == null) {
-        throw new IllegalArgumentException("a codebook gradient needs the codeword uses");
-      }
-    }
+    a.requireGradients(dOut, dLogits, dCodebook);
     context.makeCurrent();
     vectorQuantization.softWeightsBackward(a, tensor(dOut), tensor(dLogits),
         tensorOrNull(dCodebook));

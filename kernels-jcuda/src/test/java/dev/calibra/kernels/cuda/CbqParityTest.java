@@ -68,30 +68,15 @@ class CbqParityTest {
 
   @Test
   void stories260kW4g32DefaultRecipe() throws IOException {
-    Gpu.assumeAvailable();
-    Assumptions.assumeTrue(SharedModel.exists("stories260K"), "no shared stories260K model");
-    SharedModel model = SharedModel.open("stories260K");
-    // --calib-tokens sequences.json#calibration: all 64 sequences (fewer than the default 128),
-    // at their own length; --eval-tokens sequences.json#evaluation.
-    List<int[]> samples = model.sequences("calibration");
-    List<int[]> evaluation = EvaluationWindows.ofSequences(model.sequences("evaluation"),
-        model.config().maxPositions());
-    compare("stories260K w4 g32, default recipe, " + shape(samples), model,
-        CbqRecipe.defaults(new QuantizationScheme(4, 32)), samples, evaluation, SEED_SPREAD);
+    compareOnStories("w4 g32, default recipe", CbqRecipe.defaults(new QuantizationScheme(4, 32)),
+        LayerQuantizerFactory.NONE);
   }
 
   /** W4A8: activations fake-quantized per token, with QDrop in training (masks as the CPU's). */
   @Test
   void stories260kW4A8OneEpoch() throws IOException {
-    Gpu.assumeAvailable();
-    Assumptions.assumeTrue(SharedModel.exists("stories260K"), "no shared stories260K model");
-    SharedModel model = SharedModel.open("stories260K");
-    List<int[]> samples = model.sequences("calibration");
-    List<int[]> evaluation = EvaluationWindows.ofSequences(model.sequences("evaluation"),
-        model.config().maxPositions());
-    compare("stories260K w4 g32 a8, 1 epoch, " + shape(samples), model,
-        CbqRecipe.defaults(new QuantizationScheme(4, 32)).toBuilder().epochs(1)
-            .activations(8, 0.5f).build(), samples, evaluation, SEED_SPREAD);
+    compareOnStories("w4 g32 a8, 1 epoch", CbqRecipe.defaults(new QuantizationScheme(4, 32))
+        .toBuilder().epochs(1).activations(8, 0.5f).build(), LayerQuantizerFactory.NONE);
   }
 
   /**
@@ -100,15 +85,25 @@ class CbqParityTest {
    */
   @Test
   void stories260kVqD2k4OneEpoch() throws IOException {
+    compareOnStories("vq *:d2k4, 1 epoch", CbqRecipe.defaults(new QuantizationScheme(2, 64))
+        .toBuilder().epochs(1).build(), VqRecipe.parse("*:d2k4"));
+  }
+
+  /**
+   * CBQ on stories260K as the CLI calibrates it: --calib-tokens sequences.json#calibration, all 64
+   * sequences (fewer than the default 128) at their own length; --eval-tokens
+   * sequences.json#evaluation. Bounded by the seed spread.
+   */
+  private static void compareOnStories(String what, CbqRecipe recipe,
+      LayerQuantizerFactory layers) throws IOException {
     Gpu.assumeAvailable();
     Assumptions.assumeTrue(SharedModel.exists("stories260K"), "no shared stories260K model");
     SharedModel model = SharedModel.open("stories260K");
     List<int[]> samples = model.sequences("calibration");
     List<int[]> evaluation = EvaluationWindows.ofSequences(model.sequences("evaluation"),
         model.config().maxPositions());
-    compare("stories260K vq *:d2k4, 1 epoch, " + shape(samples), model,
-        CbqRecipe.defaults(new QuantizationScheme(2, 64)).toBuilder().epochs(1).build(),
-        VqRecipe.parse("*:d2k4"), samples, evaluation, SEED_SPREAD);
+    compare("stories260K " + what + ", " + shape(samples), model, recipe, layers, samples,
+        evaluation, SEED_SPREAD);
   }
 
   @Test

@@ -91,6 +91,23 @@ public record SoftVqAssignment(int rows, int cols, int dim, Tensor candidates, T
     return rows * perRow();
   }
 
+  /** The shape of the soft weight it produces. */
+  public void requireOutput(Tensor out) {
+    ShapeChecks.requireShape("soft VQ weight", out, rows, cols);
+  }
+
+  /** The shapes of its backward pass's tensors; the codebook gradient may be null. */
+  public void requireGradients(Tensor dOut, Tensor dLogits, Tensor dCodebook) {
+    ShapeChecks.requireShape("soft VQ weight gradient", dOut, rows, cols);
+    ShapeChecks.requireSameShape("logit gradient", logits, dLogits);
+    if (dCodebook != null) {
+      ShapeChecks.requireSameShape("codebook gradient", codebook, dCodebook);
+      if (uses == null) {
+        throw new IllegalArgumentException("a codebook gradient needs the codeword uses");
+      }
+    }
+  }
+
   public SoftVqAssignment withTemperature(float value) {
     return new SoftVqAssignment(rows, cols, dim, candidates, logits, value, codebook, rowScales,
         useOffsets, uses);

@@ -99,6 +99,11 @@ public final class CpuBackend implements Backend {
   @Override
   public void accumulateColumnSums(Tensor x, Tensor sum) {
     requireRowVector("column sum", sum, x.cols());
+    accumulateColumns(x, sum, false);
+  }
+
+  /** sum[c] += Σ_r x[r, c] (or x[r, c]² when {@code squares}), each column summed in double. */
+  private void accumulateColumns(Tensor x, Tensor sum, boolean squares) {
     float[] values = data(x);
     float[] s = data(sum);
     int cols = x.cols();
@@ -106,7 +111,8 @@ public final class CpuBackend implements Backend {
       for (int c = start; c < end; c++) {
         double total = 0;
         for (int r = 0; r < x.rows(); r++) {
-          total += values[r * cols + c];
+          double v = values[r * cols + c];
+          total += squares ? v * v : v;
         }
         s[c] += (float) total;
       }
@@ -524,19 +530,7 @@ public final class CpuBackend implements Backend {
   @Override
   public void accumulateColumnSquares(Tensor x, Tensor sum) {
     requireRowVector("column squares", sum, x.cols());
-    float[] values = data(x);
-    float[] s = data(sum);
-    int cols = x.cols();
-    Parallel.forRange(cols, 64, (start, end) -> {
-      for (int c = start; c < end; c++) {
-        double total = 0;
-        for (int r = 0; r < x.rows(); r++) {
-          double v = values[r * cols + c];
-          total += v * v;
-        }
-        s[c] += (float) total;
-      }
-    });
+    accumulateColumns(x, sum, true);
   }
 
   @Override
@@ -568,21 +562,14 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void softVqWeights(SoftVqAssignment a, Tensor out) {
-    requireShape("soft VQ weight", out, a.rows(), a.cols());
+    a.requireOutput(out);
     CpuVectorQuantizationOps.softWeights(assignment(a), data(out));
   }
 
   @Override
   public void softVqWeightsBackward(SoftVqAssignment a, Tensor dOut, Tensor dLogits,
       Tensor dCodebook) {
-    requireShape("soft VQ weight gradient", dOut, a.rows(), a.cols());
-    requireSameShape("logit gradient", a.logits(), dLogits);
-    if (dCodebook != null) {
-      requireSameShape("codebook gradient", a.codebook(), dCodebook);
-      if (a.uses() == null) {
-        throw new IllegalArgumentException("a codebook gradient needs the codeword uses");
-      }
-    }
+    a.requireGradients(dOut, dLogits, dCodebook);
     CpuVectorQuantizationOps.softWeightsBackward(assignment(a), data(dOut), data(dLogits),
         dCodebook == null ? null : data(dCodebook));
   }
