@@ -58,7 +58,7 @@ public final class CbqOpsBenchmark {
       Tensor dClipLower = gpu.zeros(WEIGHT_ROWS, groups);
       Tensor dClipUpper = gpu.zeros(WEIGHT_ROWS, groups);
       // Per element: weight and rounding read, ŵ written in fp32 and as the products' bf16 copy
-      // (group tensors are 1/128 of that).
+      // (group tensors are 1/128 of that; the transposed bf16 copy, 2 bytes more, is not counted).
       rows.add(time(gpu, "fakeQuantizeWeights soft", weightShape, 14 * elements,
           () -> gpu.fakeQuantizeWeights(q, false, out, null, null)));
       rows.add(time(gpu, "fakeQuantizeWeights hard + scales", weightShape, 14 * elements,

@@ -55,11 +55,15 @@ public final class CudaBenchmark {
    *     from the step before; the products read the copies it wrote), less the GPU time of the
    *     fake quantization itself (fake_quantize_weights, calibration's work, not the step's)
    * @param fakeQuantizationMs that subtracted GPU time, per step
+   * @param fakeQuantizationAloneMs the median wall-clock time of the rewrite alone, timed in turn
+   *     with the two steps
+   * @param breakdownWeightsRewritten the profiled step with weights fake-quantized first: which
+   *     packs it launches beside the plain step's shows what the fake quantization left to pack
    */
   record WindowResult(int blocks, int tokens, Double torchMs, double medianMs, double bestMs,
       Double ratioToTorch, double medianMsWeightsRewritten, Double ratioToTorchWeightsRewritten,
-      double fakeQuantizationMs, int steps, long driverAllocationsInTimedSteps, List<KernelShare> breakdown,
-      Map<String, Double> medianMsByGemmKernel) {}
+      double fakeQuantizationMs, double fakeQuantizationAloneMs, int steps, long driverAllocationsInTimedSteps, List<KernelShare> breakdown,
+      List<KernelShare> breakdownWeightsRewritten, Map<String, Double> medianMsByGemmKernel) {}
 
   record Results(String entry, String measuredAt, String device, String backend,
       String torchDevice, String torchVersion, List<GemmRow> gemm, WindowResult window) {}
@@ -99,6 +103,7 @@ public final class CudaBenchmark {
           WindowTiming.run(gpu, workload.window(), steps, choices);
       WindowTiming.Measured w = windows.get("auto");
       WindowTiming.Measured rewritten = windows.remove(WindowTiming.REWRITTEN_WEIGHTS);
+      double rewriteAloneMs = windows.remove(WindowTiming.REWRITE_ALONE).medianSeconds() * 1e3;
       double rewriteMs = rewritten.breakdown().stream()
           .filter(t -> t.kernel().equals("fake_quantize_weights"))
           .mapToDouble(CudaBackend.KernelTime::milliseconds).sum();
@@ -106,16 +111,12 @@ public final class CudaBenchmark {
       Map<String, Double> byKernel = new LinkedHashMap<>();
       windows.forEach((choice, m) -> byKernel.put(choice, m.medianSeconds() * 1e3));
       OptionalDouble torchMs = torch.windowMilliseconds();
-      double total = w.breakdown().stream().mapToDouble(CudaBackend.KernelTime::milliseconds).sum();
-      List<KernelShare> shares = w.breakdown().stream()
-          .map(t -> new KernelShare(t.kernel(), t.launches(), t.milliseconds(), 100 * t.milliseconds() / total))
-          .toList();
       WindowResult window = new WindowResult(workload.window().blocks(), workload.window().tokens(),
           boxed(torchMs), w.medianSeconds() * 1e3, w.bestSeconds() * 1e3,
           torchMs.isPresent() ? w.medianSeconds() * 1e3 / torchMs.getAsDouble() : null,
           rewrittenMs, torchMs.isPresent() ? rewrittenMs / torchMs.getAsDouble() : null, rewriteMs,
-          w.steps(),
-          w.driverAllocations(), shares, byKernel);
+          rewriteAloneMs, w.steps(),
+          w.driverAllocations(), shares(w.breakdown()), shares(rewritten.breakdown()), byKernel);
 
       Results results = new Results(ENTRY, Instant.now().toString(), gpu.device().describe(),
           gpu.description(), torch.device(), torch.version(), rows, window);
@@ -123,6 +124,13 @@ public final class CudaBenchmark {
       print(rows, window);
       System.out.println("\nwritten to " + file);
     }
+  }
+
+  private static List<KernelShare> shares(List<CudaBackend.KernelTime> breakdown) {
+    double total = breakdown.stream().mapToDouble(CudaBackend.KernelTime::milliseconds).sum();
+    return breakdown.stream()
+        .map(t -> new KernelShare(t.kernel(), t.launches(), t.milliseconds(), 100 * t.milliseconds() / total))
+        .toList();
   }
 
   private static GemmRow gemmRow(Workload.Gemm g, Map<String, GemmTiming.Measured> measured,
@@ -178,8 +186,11 @@ public final class CudaBenchmark {
     step.row("ratio ours / PyTorch", format(window.ratioToTorch(), "%.2fx"));
     step.row("weights fake-quantized every step (less the fake quantization)",
         format(window.medianMsWeightsRewritten(), "%.1f"));
-    step.row("  fake quantization subtracted", format(window.fakeQuantizationMs(), "%.1f"));
+    step.row("  fake quantization subtracted (GPU time)", format(window.fakeQuantizationMs(), "%.1f"));
+    step.row("  fake quantization alone (wall clock)", format(window.fakeQuantizationAloneMs(), "%.1f"));
     step.row("  ratio ours / PyTorch", format(window.ratioToTorchWeightsRewritten(), "%.2fx"));
+    step.row("  packing in it (plain step)", packing(window.breakdownWeightsRewritten()) + " ("
+        + packing(window.breakdown()) + ")");
     window.medianMsByGemmKernel().forEach((choice, ms) -> {
       if (!choice.equals("auto")) {
         step.row("  with every GEMM on " + choice, format(ms, "%.1f"));
@@ -194,6 +205,14 @@ public final class CudaBenchmark {
       kernels.row(s.kernel(), s.launches(), format(s.milliseconds(), "%.2f"), format(s.percent(), "%.1f"));
     }
     kernels.print(System.out);
+  }
+
+  /** The pack_* kernels of a profiled step: launches and GPU time. */
+  private static String packing(List<KernelShare> breakdown) {
+    List<KernelShare> packs = breakdown.stream().filter(s -> s.kernel().startsWith("pack_")).toList();
+    return String.format(Locale.ROOT, "%d launches, %.2f ms",
+        packs.stream().mapToLong(KernelShare::launches).sum(),
+        packs.stream().mapToDouble(KernelShare::milliseconds).sum());
   }
 
   private static Double boxed(OptionalDouble value) {

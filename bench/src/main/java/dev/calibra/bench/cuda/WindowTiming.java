@@ -40,6 +40,8 @@ public final class WindowTiming {
 
   /** The choice under which {@link #run} also times steps that rewrite the weights first. */
   public static final String REWRITTEN_WEIGHTS = "auto, weights rewritten every step";
+  /** The rewrite alone, timed in turn with the two steps of {@link #REWRITTEN_WEIGHTS}. */
+  public static final String REWRITE_ALONE = "weights rewritten, no step";
 
   /**
    * Times the step once per GEMM kernel choice ("auto", "wgmma", ...), on the same weights, and
@@ -48,9 +50,12 @@ public final class WindowTiming {
    * FakeQuantizedWeights}): the backend then cannot reuse the weights' bf16 copies from the step
    * before, which it does when the weights stay unchanged, and the products read the copies the
    * fake quantization wrote. Its kernel, fake_quantize_weights in the breakdown, is
-   * calibration's own work, not the step's: the caller may subtract its GPU time. It runs right
-   * after "auto" (which must be among the choices) and leaves the weights fake-quantized for the
-   * other choices.
+   * calibration's own work, not the step's: the caller may subtract its GPU time. Its steps
+   * alternate with those of "auto" (which must be among the choices), since blocks of steps timed
+   * one after the other drift by 1–2 ms, more than the two differ by; the plain steps then run
+   * on the fake-quantized weights too, whose copies the last rewrite left, as do the other
+   * choices. The rewrite alone ({@link #REWRITE_ALONE}) takes its turn with them, a wall-clock
+   * counterpart to its kernels' GPU time.
    */
   public static Map<String, Measured> run(CudaBackend gpu, Workload.Window w, int steps,
       List<String> choices) {
@@ -84,11 +89,14 @@ public final class WindowTiming {
     try {
       for (String choice : choices) {
         System.setProperty(GEMM_SETTING, choice);
-        results.put(choice, measure(gpu, step, steps));
         if (choice.equals("auto")) {
-          // Right after the plain "auto" steps: blocks of steps timed far apart drift by 1–2 ms
-          // (the clock after the slow mma.sync block), more than the two differ by.
-          results.put(REWRITTEN_WEIGHTS, measure(gpu, rewritingStep, steps));
+          List<Measured> alternated =
+              measure(gpu, List.of(step, rewritingStep, quantized::rewrite), steps);
+          results.put(choice, alternated.get(0));
+          results.put(REWRITTEN_WEIGHTS, alternated.get(1));
+          results.put(REWRITE_ALONE, alternated.get(2));
+        } else {
+          results.put(choice, measure(gpu, List.of(step), steps).get(0));
         }
       }
     } finally {
@@ -97,25 +105,38 @@ public final class WindowTiming {
     return results;
   }
 
-  private static Measured measure(CudaBackend gpu, Runnable step, int steps) {
-    step.run();
-    step.run();
+  /**
+   * Times {@code steps} runs of each kind of step, the kinds taking turns (one run each per
+   * round), after two warm-up rounds; then profiles one more run of each. The driver
+   * allocations are those of all the timed runs.
+   */
+  private static List<Measured> measure(CudaBackend gpu, List<Runnable> kinds, int steps) {
+    for (int warmUp = 0; warmUp < 2; warmUp++) {
+      kinds.forEach(Runnable::run);
+    }
     PoolStats before = gpu.poolStats();
-    double[] seconds = new double[steps];
+    double[][] seconds = new double[kinds.size()][steps];
     for (int i = 0; i < steps; i++) {
-      gpu.synchronize();
-      long start = System.nanoTime();
-      step.run();
-      gpu.synchronize();
-      seconds[i] = (System.nanoTime() - start) / 1e9;
+      for (int k = 0; k < kinds.size(); k++) {
+        gpu.synchronize();
+        long start = System.nanoTime();
+        kinds.get(k).run();
+        gpu.synchronize();
+        seconds[k][i] = (System.nanoTime() - start) / 1e9;
+      }
     }
     long allocations = gpu.poolStats().driverAllocations() - before.driverAllocations();
-    gpu.profileKernels(true);
-    step.run();
-    List<CudaBackend.KernelTime> breakdown = gpu.kernelProfile();
-    gpu.profileKernels(false);
-    Arrays.sort(seconds);
-    return new Measured(seconds[steps / 2], seconds[0], steps, allocations, breakdown);
+    List<Measured> measured = new ArrayList<>();
+    for (int k = 0; k < kinds.size(); k++) {
+      gpu.profileKernels(true);
+      kinds.get(k).run();
+      List<CudaBackend.KernelTime> breakdown = gpu.kernelProfile();
+      gpu.profileKernels(false);
+      Arrays.sort(seconds[k]);
+      measured.add(new Measured(seconds[k][steps / 2], seconds[k][0], steps, allocations,
+          breakdown));
+    }
+    return measured;
   }
 
   /** Linear weights uniform with variance 1/in (about what training leaves), norms 1. */

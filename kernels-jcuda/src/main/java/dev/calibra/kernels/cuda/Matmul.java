@@ -11,7 +11,8 @@ import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
  * 128×256 tiles, gemm_bf16_wgmma if it passed its start-up check ({@link WgmmaCheck}), otherwise
  * gemm_bf16_mma (mma.sync, sm_80+). The packing costs one read of each fp32 operand and
  * one write of half its size, unless the op that produced the operand wrote the packed copy
- * already ({@link #rowsCopyTarget}); the Hopper kernel reads a transposed left operand without
+ * already ({@link #rowsCopyTarget},
+ * {@link #transposedCopyTarget}); the Hopper kernel reads a transposed left operand without
  * a transposed pack ({@link #multiplyMnMajor}). fp32 path: gemm_f32 reads the operands in place
  * through strides.
  *
@@ -170,7 +171,7 @@ final class Matmul {
     }
     int sourcePitch = ceilDiv(rows, K_STEP) * K_STEP;
     DeviceBlock rowsCopy = backend.packs().find(source, rowsLayout(sourcePitch));
-    return backend.packs().get(source, "transposed " + paddedK, (long) rows * paddedK * 2,
+    return backend.packs().get(source, transposedLayout(paddedK), (long) rows * paddedK * 2,
         packed -> {
           KernelLaunch launch = backend.kernel(rowsCopy != null
                   ? "pack_bf16_transposed_from_bf16" : "pack_bf16_transposed")
@@ -184,6 +185,11 @@ final class Matmul {
   /** The cache's name for the untransposed copy: rows along k, padded to {@code paddedK}. */
   private static String rowsLayout(int paddedK) {
     return "rows " + paddedK;
+  }
+
+  /** The cache's name for the transposed copy: a [k][rows] source's rows padded to {@code paddedK}. */
+  private static String transposedLayout(int paddedK) {
+    return "transposed " + paddedK;
   }
 
   /**
@@ -208,6 +214,34 @@ final class Matmul {
   void adoptRowsCopy(CudaTensor t, DeviceBlock copy) {
     if (copy != null) {
       backend.packs().put(t, rowsLayout(t.cols()), copy);
+    }
+  }
+
+  /**
+   * Where the kernel about to write {@code t} may also write its transposed bf16 copy, as a
+   * product reads t as its right operand untransposed (dY·W, on either bf16 kernel) or, on
+   * mma.sync, as its left operand transposed: [t.cols()][{@link #transposedPitch} of t], zero
+   * past t's rows. A block to pass to the launch and then to {@link #adoptTransposedCopy}; null
+   * when products do not read such a copy (fp32 precision). Only weights need it: in the model a
+   * weight is only ever the right operand, and dY·W's transposed pack of a weight rewritten every
+   * step (calibration) would otherwise be made every step.
+   */
+  DeviceBlock transposedCopyTarget(CudaTensor t) {
+    if (backend.precision() == MatmulPrecision.FP32 || t.size() == 0) {
+      return null;
+    }
+    return backend.scratch((long) t.cols() * transposedPitch(t) * 2);
+  }
+
+  /** The row pitch of {@link #transposedCopyTarget}'s layout: t's rows padded to the k step. */
+  static int transposedPitch(CudaTensor t) {
+    return ceilDiv(t.rows(), K_STEP) * K_STEP;
+  }
+
+  /** Hands the transposed copy that the last launch wrote beside {@code t} to the cache. */
+  void adoptTransposedCopy(CudaTensor t, DeviceBlock copy) {
+    if (copy != null) {
+      backend.packs().put(t, transposedLayout(transposedPitch(t)), copy);
     }
   }
 

@@ -18,8 +18,10 @@ import org.junit.jupiter.api.Test;
  * products exactly what packing the output would: a product of the output equals, bit for bit,
  * the same product of a fresh upload of the output's values, untransposed (the copy read as is,
  * no packing launched) and transposed (the transposing pack reading the copy). Attention reading
- * rotary's copies as its heads equals attention on fresh uploads too. Token counts are not
- * multiples of the 64-row tiles, so the padded edges count.
+ * rotary's copies as its heads equals attention on fresh uploads too. A fake-quantized weight
+ * also comes with the transposed copy that dY·ŵ reads: its forward and backward products launch
+ * no packing of it on either bf16 kernel, and equal those of a fresh upload. Token counts and
+ * weight rows are not multiples of the 64-row tiles, so the padded edges count.
  */
 class ProducedCopiesTest {
 
@@ -28,8 +30,6 @@ class ProducedCopiesTest {
   private static final int HEAD_DIM = 64;
   private static final int HEADS = 2;
   private static final int WIDTH = HEADS * HEAD_DIM;
-  private static final int GROUP_SIZE = 32;
-  private static final int GROUPS = WIDTH / GROUP_SIZE;
   private static final AttentionShape SHAPE = new AttentionShape(2, SEQ_LEN, HEADS, HEADS, HEAD_DIM);
 
   private final Random random = new Random(11);
@@ -81,28 +81,85 @@ class ProducedCopiesTest {
     gpu.causalAttentionBackward(upload(TOKENS, WIDTH), q, k, v, out, lse, SHAPE, dq, dk, dv);
     checkProducts("attentionBackward dV", dv);
 
-    LearnedWeightQuantization quantization = learnedQuantization();
-    Tensor soft = gpu.zeros(TOKENS, WIDTH);
-    gpu.fakeQuantizeWeights(quantization, false, soft, null, null);
-    checkProducts("fakeQuantizeWeights soft", soft);
-    Tensor hard = gpu.zeros(TOKENS, WIDTH);
-    gpu.fakeQuantizeWeights(quantization, true, hard, gpu.zeros(TOKENS, GROUPS),
-        gpu.zeros(TOKENS, GROUPS));
-    checkProducts("fakeQuantizeWeights hard", hard);
-
     Parity.failIfAny(failures);
   }
 
-  /** 4-bit groups of 32 with learned clipping and rounding, the form calibration trains. */
-  private LearnedWeightQuantization learnedQuantization() {
-    Tensor weight = upload(TOKENS, WIDTH);
-    float[] min = new float[TOKENS * GROUPS];
-    float[] max = new float[TOKENS * GROUPS];
+  @Test
+  void fakeQuantizedWeightsNeedNoPacking() {
+    Gpu.assumeAvailable();
+    gpu = Gpu.backend(MatmulPrecision.BF16);
+    // 200 rows: the transposed copy's padding; 192 columns: a part-filled column tile.
+    for (int[] shape : new int[][] {{200, 128, 32}, {130, 192, 64}}) {
+      LearnedWeightQuantization quantization = learnedQuantization(shape[0], shape[1], shape[2]);
+      String size = shape[0] + "×" + shape[1] + " g" + shape[2];
+      Tensor soft = gpu.zeros(shape[0], shape[1]);
+      gpu.fakeQuantizeWeights(quantization, false, soft, null, null);
+      checkWeightProducts("fakeQuantizeWeights soft " + size, soft);
+      Tensor hard = gpu.zeros(shape[0], shape[1]);
+      Tensor scales = gpu.zeros(shape[0], quantization.groups());
+      gpu.fakeQuantizeWeights(quantization, true, hard, scales, gpu.zeros(scales.rows(),
+          scales.cols()));
+      checkWeightProducts("fakeQuantizeWeights hard " + size, hard);
+    }
+    Parity.failIfAny(failures);
+  }
+
+  /** 4-bit groups with learned clipping and rounding, the form calibration trains. */
+  private LearnedWeightQuantization learnedQuantization(int rows, int cols, int groupSize) {
+    int groups = LearnedWeightQuantization.groups(cols, groupSize);
+    float[] min = new float[rows * groups];
+    float[] max = new float[rows * groups];
     Arrays.fill(min, -2.5f);
     Arrays.fill(max, 2.5f);
-    return new LearnedWeightQuantization(weight, gpu.upload(min, TOKENS, GROUPS),
-        gpu.upload(max, TOKENS, GROUPS), upload(TOKENS, GROUPS), upload(TOKENS, GROUPS),
-        upload(TOKENS, WIDTH), 0.5f, 4, GROUP_SIZE);
+    return new LearnedWeightQuantization(upload(rows, cols), gpu.upload(min, rows, groups),
+        gpu.upload(max, rows, groups), upload(rows, groups), upload(rows, groups),
+        upload(rows, cols), 0.5f, 4, groupSize);
+  }
+
+  /**
+   * The products a weight ŵ takes part in, as a decoder block runs them: X·ŵᵀ in the forward pass
+   * (X written by RMSNorm, with its copy: nothing to pack) and dY·ŵ in the backward pass (dY
+   * uploaded: only dY is packed), on each bf16 kernel; then the same products of a fresh upload
+   * of ŵ's values.
+   */
+  private void checkWeightProducts(String op, Tensor w) {
+    Tensor x = gpu.zeros(TOKENS, w.cols());
+    gpu.rmsNorm(upload(TOKENS, w.cols()), upload(1, w.cols()), 1e-5f, x, gpu.zeros(TOKENS, 1));
+    Matmul matmul = gpu.matmulKernels();
+    List<Matmul.Kernel> kernels = gpu.device().isHopper()
+        ? List.of(Matmul.Kernel.MMA, Matmul.Kernel.WGMMA) : List.of(Matmul.Kernel.MMA);
+    for (Matmul.Kernel kernel : kernels) {
+      String on = " on " + kernel.label;
+      Tensor dY = upload(TOKENS, w.rows());  // a new one per kernel: each packs it once
+      gpu.profileKernels(true);
+      float[] forward = product(c -> matmul.multiply(kernel, cuda(x), false, cuda(w), true,
+          cuda(c), false), TOKENS, w.rows());
+      requirePacking(op + ": X·ŵᵀ" + on, 0, 0);
+      float[] backward = product(c -> matmul.multiply(kernel, cuda(dY), false, cuda(w), false,
+          cuda(c), false), TOKENS, w.cols());
+      requirePacking(op + ": dY·ŵ" + on, 1, 0);
+      gpu.profileKernels(false);
+      Tensor f = fresh(w);
+      compare(op + ": X·ŵᵀ" + on, forward, product(c -> matmul.multiply(kernel, cuda(x), false,
+          cuda(f), true, cuda(c), false), TOKENS, w.rows()));
+      compare(op + ": dY·ŵ" + on, backward, product(c -> matmul.multiply(kernel, cuda(dY), false,
+          cuda(f), false, cuda(c), false), TOKENS, w.cols()));
+    }
+  }
+
+  /**
+   * Launches, since profiling started or was last collected, of the untransposing pack and of
+   * the transposing packs (from fp32 and from bf16 together).
+   */
+  private void requirePacking(String what, long rows, long transposed) {
+    List<CudaBackend.KernelTime> profile = gpu.kernelProfile();
+    require(what, "pack_bf16_rows", launches(profile, "pack_bf16_rows"), rows);
+    require(what, "pack_bf16_transposed(_from_bf16)", launches(profile, "pack_bf16_transposed")
+        + launches(profile, "pack_bf16_transposed_from_bf16"), transposed);
+  }
+
+  private static CudaTensor cuda(Tensor t) {
+    return (CudaTensor) t;
   }
 
   private Tensor rotated(Tensor cos, Tensor sin) {
@@ -134,8 +191,15 @@ class ProducedCopiesTest {
 
   /** Launches of {@code kernel} since profiling started or was last collected. */
   private void requireLaunches(String what, String kernel, long expected) {
-    long launches = gpu.kernelProfile().stream().filter(k -> k.kernel().equals(kernel))
+    require(what, kernel, launches(gpu.kernelProfile(), kernel), expected);
+  }
+
+  private static long launches(List<CudaBackend.KernelTime> profile, String kernel) {
+    return profile.stream().filter(k -> k.kernel().equals(kernel))
         .mapToLong(CudaBackend.KernelTime::launches).sum();
+  }
+
+  private void require(String what, String kernel, long launches, long expected) {
     if (launches != expected) {
       failures.add(what + ": " + launches + " launches of " + kernel + ", expected " + expected);
     }
