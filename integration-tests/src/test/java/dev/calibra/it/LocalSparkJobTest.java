@@ -50,7 +50,7 @@ class LocalSparkJobTest {
     assertEquals(2, summary.path("stages").path("calibrate").path("calibrated_shards").asInt());
 
     CbqRecipe recipe = new CbqRecipe.Builder(new QuantizationScheme(3, 32)).epochs(1).batchSize(2)
-        .build();
+        .endToEnd(0, 0f).build(); // the job runs no end-to-end tuning
     Path model = SharedData.model("stories260K");
     List<int[]> samples = TokenIdFiles.read(model.resolve("sequences.json").toString(),
         "calibration").subList(0, StoriesJobArgs.SAMPLES);
@@ -85,7 +85,7 @@ class LocalSparkJobTest {
     VqRecipe vq = VqRecipe.parse(rules);
     vq = vq.withTraining(vq.training().withCandidates(2));
     CbqRecipe recipe = new CbqRecipe.Builder(new QuantizationScheme(3, 32)).epochs(1).batchSize(2)
-        .build();
+        .endToEnd(0, 0f).build(); // the job runs no end-to-end tuning
     Path model = SharedData.model("stories260K");
     List<int[]> samples = TokenIdFiles.read(model.resolve("sequences.json").toString(),
         "calibration").subList(0, StoriesJobArgs.SAMPLES);

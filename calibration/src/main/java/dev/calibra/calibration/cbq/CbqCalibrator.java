@@ -20,6 +20,7 @@ import dev.calibra.model.llama.LinearInputQuantizer;
 import dev.calibra.model.llama.LlamaConfig;
 import dev.calibra.model.llama.LlamaWeightSource;
 import dev.calibra.model.llama.RotaryTables;
+import dev.calibra.partitioning.BlockRange;
 import dev.calibra.partitioning.WindowLayout;
 import dev.calibra.partitioning.WindowSpan;
 import java.util.ArrayList;
@@ -76,12 +77,82 @@ public final class CbqCalibrator {
     LlamaConfig config = source.config();
     List<WindowSpan> windows = WindowLayout.of(config.numLayers(), recipe.windowSize(),
         recipe.overlap());
-    Outcome outcome = calibrateWindows(source, embed(source, samples), windows,
-        config.numLayers(), List.of());
+    boolean tuneSteps = recipe.endToEndEpochs() > 0;
+    // With step tuning the schedule has one more window, and blocks are done only after it.
+    CbqCalibrator windowStage = !tuneSteps ? this : new CbqCalibrator(backend, recipe,
+        layerQuantizers, scheduleOf(listener, windows.size() + 1, false));
+    List<QuantizedBlock> blocks = windowStage.finishedBlocks(source, embed(source, samples),
+        windows);
+    if (tuneSteps) {
+      blocks = tuneStepsEndToEnd(source, samples, blocks, windows.size());
+    }
+    return new CalibratedModel(source, blocks, recipe.activationBits(), backend);
+  }
+
+  /** Runs a whole model's windows and returns its finished blocks. */
+  private List<QuantizedBlock> finishedBlocks(LlamaWeightSource source, ActivationStreams start,
+      List<WindowSpan> windows) {
+    int blocks = source.config().numLayers();
+    Outcome outcome = calibrateWindows(source, start, windows, blocks, List.of());
     // The streams past the last block feed nothing.
     outcome.next().floatStream().forEach(Tensor::close);
     outcome.next().quantizedStream().forEach(Tensor::close);
-    return new CalibratedModel(source, outcome.finished(), recipe.activationBits(), backend);
+    return outcome.finished();
+  }
+
+  /**
+   * End-to-end step-size tuning (EfficientQAT's E2E-QP): the whole model is one last window,
+   * from the embeddings to the logits (the logit loss of the recipe applies), in which every
+   * uniform layer keeps the codes its windows decided and learns its group steps
+   * ({@link GroupScaleTuner}); vector-quantized layers run as they finished. The windows each
+   * reproduced their own end; this pass lets the steps of all layers settle against the model's
+   * output together. Like every window it keeps its start when training made its objective
+   * worse.
+   */
+  private List<QuantizedBlock> tuneStepsEndToEnd(LlamaWeightSource source, List<int[]> samples,
+      List<QuantizedBlock> windowed, int windowIndex) {
+    Map<Integer, QuantizedBlock> byIndex = new HashMap<>();
+    windowed.forEach(q -> byIndex.put(q.index(), q));
+    LayerQuantizerFactory tuners = (block, index, weights, inputs, seqLen, seed) -> {
+      QuantizedBlock finished = byIndex.get(index);
+      Map<Linear, LayerQuantizer> layers = new EnumMap<>(Linear.class);
+      finished.matrices().forEach((linear, matrix) -> layers.put(linear,
+          new GroupScaleTuner(backend, matrix, recipe.endToEndLearningRate())));
+      finished.vectorQuantized().forEach((linear, matrix) -> layers.put(linear,
+          new FrozenLayer(backend, matrix)));
+      return layers;
+    };
+    CbqRecipe wholeModel = recipe.toBuilder().epochs(recipe.endToEndEpochs()).build();
+    int last = source.config().numLayers() - 1;
+    List<QuantizedBlock> tuned = new CbqCalibrator(backend, wholeModel, tuners,
+        scheduleOf(listener, windowIndex + 1, true)).finishedBlocks(source,
+            embed(source, samples), List.of(new WindowSpan(windowIndex,
+                new BlockRange(0, last))));
+    // The windows' weights are replaced; the tuned blocks hold their own.
+    windowed.forEach(q -> q.dequantized().closeAllBut(null));
+    return tuned;
+  }
+
+  /**
+   * {@code listener} told of windows as part of a schedule of {@code windows}, and of finished
+   * blocks only when {@code blocks} is set.
+   */
+  private static CalibrationListener scheduleOf(CalibrationListener listener, int windows,
+      boolean blocks) {
+    return new CalibrationListener() {
+      @Override
+      public void windowDone(WindowReport r) {
+        listener.windowDone(new WindowReport(r.index(), windows, r.firstBlock(), r.lastBlock(),
+            r.losses(), r.seconds()));
+      }
+
+      @Override
+      public void blockDone(QuantizedBlock block) {
+        if (blocks) {
+          listener.blockDone(block);
+        }
+      }
+    };
   }
 
   /**

@@ -22,6 +22,10 @@ import dev.calibra.calibration.uniform.QuantizationScheme;
  * @param logitLossWeight weight of a KL loss on the model's logits (final norm and output
  *     projection applied to output and target) in the window that ends at the last block; 0
  *     disables it
+ * @param endToEndEpochs passes of end-to-end step-size tuning after the windows (the whole
+ *     model one window, every finished uniform layer's group steps learned with its codes
+ *     fixed, see {@code GroupScaleTuner}); 0 skips it
+ * @param endToEndLearningRate Adam learning rate of the steps' logarithms in that tuning
  * @param regularizerWeight weight of the rounding regulariser (per rounding decision, relative
  *     to the normalised reconstruction loss)
  * @param betaStart regulariser exponent once the warm-up is over (soft: hardly any pressure)
@@ -52,6 +56,8 @@ public record CbqRecipe(
     float klWeight,
     float klTemperature,
     float logitLossWeight,
+    int endToEndEpochs,
+    float endToEndLearningRate,
     float regularizerWeight,
     float betaStart,
     float betaEnd,
@@ -77,6 +83,9 @@ public record CbqRecipe(
     require(klWeight >= 0, "KL weight must be ≥ 0, got " + klWeight);
     require(klTemperature > 0, "KL temperature must be > 0, got " + klTemperature);
     require(logitLossWeight >= 0, "logit loss weight must be ≥ 0, got " + logitLossWeight);
+    require(endToEndEpochs >= 0, "end-to-end epochs must be 0 or more, got " + endToEndEpochs);
+    require(endToEndLearningRate >= 0, "end-to-end learning rate must be ≥ 0, got "
+        + endToEndLearningRate);
     require(regularizerWeight >= 0, "regulariser weight must be ≥ 0, got " + regularizerWeight);
     require(betaStart >= betaEnd && betaEnd > 0, "need betaStart ≥ betaEnd > 0");
     require(warmupFraction >= 0 && warmupFraction < 1, "warm-up fraction must be in [0, 1)");
@@ -100,6 +109,14 @@ public record CbqRecipe(
 
   public Builder toBuilder() {
     return new Builder(this);
+  }
+
+  /**
+   * This recipe without the end-to-end pass: what a calibration that never holds the whole
+   * model in one place (a shard of the Spark job) runs.
+   */
+  public CbqRecipe withoutEndToEnd() {
+    return toBuilder().endToEnd(0, endToEndLearningRate).build();
   }
 
   /** Blocks between the starts of consecutive windows. */
@@ -127,6 +144,8 @@ public record CbqRecipe(
     private float klWeight = 0f;
     private float klTemperature = 1f;
     private float logitLossWeight = 1f;
+    private int endToEndEpochs = 4;
+    private float endToEndLearningRate = 3e-3f;
     private float regularizerWeight = 0.01f;
     private float betaStart = 20f;
     private float betaEnd = 2f;
@@ -157,6 +176,8 @@ public record CbqRecipe(
       klWeight = r.klWeight;
       klTemperature = r.klTemperature;
       logitLossWeight = r.logitLossWeight;
+      endToEndEpochs = r.endToEndEpochs;
+      endToEndLearningRate = r.endToEndLearningRate;
       regularizerWeight = r.regularizerWeight;
       betaStart = r.betaStart;
       betaEnd = r.betaEnd;
@@ -223,6 +244,12 @@ public record CbqRecipe(
       return this;
     }
 
+    public Builder endToEnd(int passes, float learningRate) {
+      endToEndEpochs = passes;
+      endToEndLearningRate = learningRate;
+      return this;
+    }
+
     public Builder regularizer(float weight, float start, float end, float warmup) {
       regularizerWeight = weight;
       betaStart = start;
@@ -261,7 +288,7 @@ public record CbqRecipe(
     public CbqRecipe build() {
       return new CbqRecipe(scheme, windowSize, overlap, loraRank, learnClipping, minInitialClip,
           epochs, batchSize, clipLearningRate, roundingLearningRate, klWeight, klTemperature,
-          logitLossWeight, regularizerWeight, betaStart, betaEnd, warmupFraction, roundingTemperatureEnd,
+          logitLossWeight, endToEndEpochs, endToEndLearningRate, regularizerWeight, betaStart, betaEnd, warmupFraction, roundingTemperatureEnd,
           truncateWeightOutliers, scaleActivationOutliers, searchChannelScales, activationBits,
           dropProbability, seed);
     }

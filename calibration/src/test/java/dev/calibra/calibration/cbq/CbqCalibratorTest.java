@@ -27,8 +27,10 @@ class CbqCalibratorTest {
 
   private final CpuBackend backend = new CpuBackend();
 
+  /** Short windows and no end-to-end pass: what the window schedule alone learns. */
   private CbqRecipe.Builder quick(int bits) {
-    return new CbqRecipe.Builder(new QuantizationScheme(bits, 32)).epochs(2).batchSize(2);
+    return new CbqRecipe.Builder(new QuantizationScheme(bits, 32)).epochs(2).batchSize(2)
+        .endToEnd(0, 0f);
   }
 
   @Test
@@ -122,6 +124,56 @@ class CbqCalibratorTest {
               parts.get(b).matrices().get(linear).scales(), 0f, "block " + b + " " + linear);
         }
       }
+    }
+  }
+
+  @Test
+  void endToEndStepTuningKeepsEveryCodeAndLowersPerplexity() throws Exception {
+    CbqRecipe windowsOnly = quick(3).build();
+    CbqRecipe tuned = windowsOnly.toBuilder().endToEnd(4, 3e-3f).build();
+    try (ModelDirectory model = ModelDirectory.open(SharedModels.model("stories260K").toString())) {
+      List<int[]> samples = SharedModels.stories("calibration").subList(0, 16);
+      List<int[]> evaluation = EvaluationWindows.ofSequences(
+          SharedModels.stories("evaluation").subList(0, 8), 512);
+      CalibratedModel before = new CbqCalibrator(backend, windowsOnly,
+          CalibrationListener.SILENT).calibrate(model.weights(), samples);
+      List<CalibrationListener.WindowReport> reports = new ArrayList<>();
+      List<Integer> blocksDone = new ArrayList<>();
+      CalibratedModel after = new CbqCalibrator(backend, tuned, new CalibrationListener() {
+        @Override
+        public void windowDone(WindowReport report) {
+          reports.add(report);
+        }
+
+        @Override
+        public void blockDone(QuantizedBlock block) {
+          blocksDone.add(block.index());
+        }
+      }).calibrate(model.weights(), samples);
+
+      // Four windows, then the whole model as a fifth; each block reported once, when final.
+      assertEquals(5, reports.size());
+      reports.forEach(r -> assertEquals(5, r.windows()));
+      assertEquals(List.of(0, 4), List.of(reports.get(4).firstBlock(), reports.get(4).lastBlock()));
+      assertEquals(List.of(0, 1, 2, 3, 4), blocksDone);
+      int changedSteps = 0;
+      for (int b = 0; b < 5; b++) {
+        for (Linear linear : Linear.values()) {
+          var start = before.blocks().get(b).matrices().get(linear);
+          var end = after.blocks().get(b).matrices().get(linear);
+          assertArrayEquals(start.codes(), end.codes(), "block " + b + " " + linear);
+          assertArrayEquals(start.zeros(), end.zeros(), "block " + b + " " + linear);
+          for (int g = 0; g < start.scales().length; g++) {
+            changedSteps += start.scales()[g] != end.scales()[g] ? 1 : 0;
+          }
+        }
+      }
+      assertTrue(changedSteps > 0, "no step moved");
+      double windowed = perplexity(before, evaluation);
+      double endToEnd = perplexity(after, evaluation);
+      System.out.printf("stories260K w3 g32: windows %.2f, with end-to-end step tuning %.2f%n",
+          windowed, endToEnd);
+      assertTrue(endToEnd < 0.97 * windowed, endToEnd + " after tuning, " + windowed + " before");
     }
   }
 

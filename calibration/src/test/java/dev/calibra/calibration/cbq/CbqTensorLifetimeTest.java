@@ -31,9 +31,10 @@ class CbqTensorLifetimeTest {
   private static final int TENSORS_PER_BLOCK = 2 + Linear.values().length;
   private static final int BLOCKS = 5;
 
-  private static CbqRecipe recipe(int activationBits) {
+  /** One pass per window, and one of end-to-end step tuning when {@code endToEnd}. */
+  private static CbqRecipe recipe(int activationBits, boolean endToEnd) {
     return new CbqRecipe.Builder(new QuantizationScheme(3, 32)).epochs(1).batchSize(2)
-        .activations(activationBits, 0.5f).build();
+        .activations(activationBits, 0.5f).endToEnd(endToEnd ? 1 : 0, 3e-3f).build();
   }
 
   @Test
@@ -43,7 +44,7 @@ class CbqTensorLifetimeTest {
       List<int[]> evaluation = EvaluationWindows.ofSequences(
           SharedModels.stories("evaluation").subList(0, 4), 512);
       for (int activationBits : new int[] {0, 8}) {
-        CbqRecipe recipe = recipe(activationBits);
+        CbqRecipe recipe = recipe(activationBits, true);
         var checked = ClosedTensorCheckingBackend.create();
         CalibratedModel calibrated = new CbqCalibrator(checked.backend(), recipe,
             CalibrationListener.SILENT).calibrate(model.weights(), samples);
@@ -70,7 +71,7 @@ class CbqTensorLifetimeTest {
     try (ModelDirectory model = ModelDirectory.open(SharedModels.model("stories260K").toString())) {
       List<int[]> samples = SharedModels.stories("calibration").subList(0, 4);
       var checked = ClosedTensorCheckingBackend.create();
-      CbqCalibrator calibrator = new CbqCalibrator(checked.backend(), recipe(0),
+      CbqCalibrator calibrator = new CbqCalibrator(checked.backend(), recipe(0, false),
           CalibrationListener.SILENT);
       List<WindowSpan> windows = WindowLayout.of(BLOCKS, 2, 1);
       CbqCalibrator.Outcome first = calibrator.calibrateWindows(model.weights(),
@@ -79,7 +80,7 @@ class CbqTensorLifetimeTest {
           windows.subList(2, 4), BLOCKS, first.carried());
       List<QuantizedBlock> parts = new ArrayList<>(first.finished());
       parts.addAll(second.finished());
-      CalibratedModel whole = new CbqCalibrator(new CpuBackend(), recipe(0),
+      CalibratedModel whole = new CbqCalibrator(new CpuBackend(), recipe(0, false),
           CalibrationListener.SILENT).calibrate(model.weights(), samples);
       assertSameCodes(whole.blocks(), parts);
     }

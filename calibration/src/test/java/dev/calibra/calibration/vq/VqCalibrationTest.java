@@ -52,7 +52,7 @@ class VqCalibrationTest {
   void assignmentCalibrationNeverEndsWorseThanNearestCodewords() throws Exception {
     // No logit loss: every window is then judged, and rolled back, on reconstruction alone.
     CbqRecipe recipe = new CbqRecipe.Builder(new QuantizationScheme(2, 64)).epochs(2)
-        .window(1, 0).logitLoss(0f).build();
+        .window(1, 0).logitLoss(0f).endToEnd(0, 0f).build();
     List<CalibrationListener.WindowReport> reports = new ArrayList<>();
     try (ModelDirectory model = ModelDirectory.open(CodebookFitterTest.model("stories260K")
         .toString())) {

@@ -615,6 +615,24 @@ public final class CudaBackend implements Backend, AutoCloseable {
     ColumnAbsMax.accumulate(this, tensor(x), tensor(runningMax));
   }
 
+  @Override
+  public void scaleGroups(Tensor w, Tensor logScale, int groupSize, Tensor out) {
+    requireSameShape("group scaling", w, out);
+    requireShape("group factors", logScale, w.rows(),
+        LearnedWeightQuantization.groups(w.cols(), groupSize));
+    context.makeCurrent();
+    GroupScaling.forward(this, tensor(w), tensor(logScale), groupSize, tensor(out));
+  }
+
+  @Override
+  public void scaleGroupsBackward(Tensor dOut, Tensor out, int groupSize, Tensor dLogScale) {
+    requireSameShape("group scaling gradient", dOut, out);
+    requireShape("group factors", dLogScale, out.rows(),
+        LearnedWeightQuantization.groups(out.cols(), groupSize));
+    context.makeCurrent();
+    GroupScaling.backward(this, tensor(dOut), tensor(out), groupSize, tensor(dLogScale));
+  }
+
   // ---- Vector quantization (vector_quantization.cu): the CPU's float operations, sums across
   // sub-vectors in fixed point.
 

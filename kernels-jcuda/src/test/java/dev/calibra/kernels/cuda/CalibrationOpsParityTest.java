@@ -174,6 +174,36 @@ class CalibrationOpsParityTest {
     }
   }
 
+  @Test
+  void groupScalingIsExactAndItsGradientMatches() {
+    // g128 on LLaMA-like rows, and groups of 32 with a shorter last one (172 columns).
+    for (int[] shape : new int[][] {{64, 172, 32}, {512, 1024, 128}}) {
+      int rows = shape[0];
+      int cols = shape[1];
+      int groupSize = shape[2];
+      int groups = (cols + groupSize - 1) / groupSize;
+      String variant = rows + "×" + cols + " g" + groupSize;
+      float[] w = gaussian(random, rows * cols, 0.05);
+      float[] logScale = gaussian(random, rows * groups, 0.1);
+      float[] dOut = gaussian(random, rows * cols, 1);
+      float[] start = gaussian(random, rows * groups, 1);
+      Tensor cpuOut = cpu.zeros(rows, cols);
+      Tensor gpuOut = gpu.zeros(rows, cols);
+      cpu.scaleGroups(cpu.upload(w, rows, cols), cpu.upload(logScale, rows, groups), groupSize,
+          cpuOut);
+      gpu.scaleGroups(gpu.upload(w, rows, cols), gpu.upload(logScale, rows, groups), groupSize,
+          gpuOut);
+      Parity.check("scaleGroups", variant, gpu.download(gpuOut), cpu.download(cpuOut), 0);
+      Tensor cpuGradient = cpu.upload(start, rows, groups);
+      Tensor gpuGradient = gpu.upload(start, rows, groups);
+      cpu.scaleGroupsBackward(cpu.upload(dOut, rows, cols), cpuOut, groupSize, cpuGradient);
+      gpu.scaleGroupsBackward(gpu.upload(dOut, rows, cols), gpuOut, groupSize, gpuGradient);
+      // Each group's double sum in another order, rounded once to float.
+      Parity.check("scaleGroupsBackward", variant, gpu.download(gpuGradient),
+          cpu.download(cpuGradient), 1e-6);
+    }
+  }
+
   private static void checkSum(String op, String variant, double actual, double expected,
       double tolerance) {
     double error = Math.abs(actual - expected) / Math.abs(expected);

@@ -131,6 +131,21 @@ public interface Backend {
   /** runningMax[c] = max(runningMax[c], max over rows |x[r, c]|): activation outlier statistics. */
   void columnAbsMax(Tensor x, Tensor runningMax);
 
+  /**
+   * Scales each group of a weight matrix by the exponential of its own factor: out[r, c] =
+   * w[r, c] · (float) exp(logScale[r, c / groupSize]) (a last, shorter group when cols is not a
+   * multiple of groupSize; logScale is rows × groups). End-to-end step-size tuning scales a
+   * quantized layer's dequantized weight s·(code − zero) so: the group's step changes, its
+   * integer codes do not. out may be w.
+   */
+  void scaleGroups(Tensor w, Tensor logScale, int groupSize, Tensor out);
+
+  /**
+   * The gradient of {@link #scaleGroups} with respect to logScale given dOut and the op's output:
+   * adds Σ over each group of dOut · out into dLogScale.
+   */
+  void scaleGroupsBackward(Tensor dOut, Tensor out, int groupSize, Tensor dLogScale);
+
   // ---- Vector quantization: codebook fitting (weighted k-means) and assignment calibration ----
 
   /**

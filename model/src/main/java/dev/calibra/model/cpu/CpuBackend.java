@@ -528,6 +528,27 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public void scaleGroups(Tensor w, Tensor logScale, int groupSize, Tensor out) {
+    requireSameShape("group scaling", w, out);
+    requireGroupFactors(logScale, w, groupSize);
+    CpuQuantizationOps.scaleGroups(data(w), w.rows(), w.cols(), data(logScale), groupSize,
+        data(out));
+  }
+
+  @Override
+  public void scaleGroupsBackward(Tensor dOut, Tensor out, int groupSize, Tensor dLogScale) {
+    requireSameShape("group scaling gradient", dOut, out);
+    requireGroupFactors(dLogScale, out, groupSize);
+    CpuQuantizationOps.scaleGroupsBackward(data(dOut), data(out), out.rows(), out.cols(),
+        groupSize, data(dLogScale));
+  }
+
+  private static void requireGroupFactors(Tensor factors, Tensor w, int groupSize) {
+    requireShape("group factors", factors, w.rows(),
+        LearnedWeightQuantization.groups(w.cols(), groupSize));
+  }
+
+  @Override
   public void accumulateColumnSquares(Tensor x, Tensor sum) {
     requireRowVector("column squares", sum, x.cols());
     accumulateColumns(x, sum, true);

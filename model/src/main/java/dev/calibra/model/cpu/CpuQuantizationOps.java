@@ -322,6 +322,40 @@ final class CpuQuantizationOps {
     });
   }
 
+  static void scaleGroups(float[] w, int rows, int cols, float[] logScale, int groupSize,
+      float[] out) {
+    int groups = LearnedWeightQuantization.groups(cols, groupSize);
+    Parallel.forRange(rows, 16, (start, end) -> {
+      for (int r = start; r < end; r++) {
+        for (int g = 0; g < groups; g++) {
+          float factor = (float) Math.exp(logScale[r * groups + g]);
+          int last = Math.min(cols, (g + 1) * groupSize);
+          for (int c = g * groupSize; c < last; c++) {
+            out[r * cols + c] = w[r * cols + c] * factor;
+          }
+        }
+      }
+    });
+  }
+
+  /** Each group's sum in double, in column order, rounded once to float and added. */
+  static void scaleGroupsBackward(float[] dOut, float[] out, int rows, int cols, int groupSize,
+      float[] dLogScale) {
+    int groups = LearnedWeightQuantization.groups(cols, groupSize);
+    Parallel.forRange(rows, 16, (start, end) -> {
+      for (int r = start; r < end; r++) {
+        for (int g = 0; g < groups; g++) {
+          double sum = 0;
+          int last = Math.min(cols, (g + 1) * groupSize);
+          for (int c = g * groupSize; c < last; c++) {
+            sum += (double) dOut[r * cols + c] * out[r * cols + c];
+          }
+          dLogScale[r * groups + g] += (float) sum;
+        }
+      }
+    });
+  }
+
   private static double sumInOrder(double[] parts) {
     double total = 0;
     for (double part : parts) {

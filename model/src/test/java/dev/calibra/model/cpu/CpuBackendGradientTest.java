@@ -47,6 +47,40 @@ class CpuBackendGradientTest {
   }
 
   @Test
+  void groupScalingGradientMatchesFiniteDifferences() {
+    // 10 columns in groups of 4: the last group is shorter.
+    int rows = 3;
+    int cols = 10;
+    int groupSize = 4;
+    Tensor w = tensor(rows, cols, 1.0);
+    Tensor logScale = tensor(rows, 3, 0.3);
+    float[] r = gaussian(random, rows * cols, 1.0);
+    Tensor out = backend.zeros(rows, cols);
+    Runnable forward = () -> backend.scaleGroups(w, logScale, groupSize, out);
+    forward.run();
+    for (int i = 0; i < rows * cols; i++) {
+      int group = (i / cols) * 3 + (i % cols) / groupSize;
+      float factor = (float) Math.exp(data(logScale)[group]);
+      if (data(out)[i] != data(w)[i] * factor) {
+        throw new AssertionError("weight " + i + ": " + data(out)[i] + " ≠ w·exp(θ)");
+      }
+    }
+    Tensor dLogScale = tensor(rows, 3, 1.0);
+    float[] before = data(dLogScale).clone();
+    backend.scaleGroupsBackward(backend.upload(r, rows, cols), out, groupSize, dLogScale);
+    float[] gradient = new float[before.length];
+    for (int g = 0; g < gradient.length; g++) {
+      gradient[g] = data(dLogScale)[g] - before[g];  // the op accumulates
+    }
+    java.util.function.DoubleSupplier loss = () -> {
+      forward.run();
+      return weightedSum(data(out), r);
+    };
+    check("scaleGroups dLogScale", data(logScale), gradient, loss, gradient.length, TOLERANCE,
+        random);
+  }
+
+  @Test
   void rotaryInverseIsItsBackward() {
     int seqLen = 7;
     int headDim = 6;

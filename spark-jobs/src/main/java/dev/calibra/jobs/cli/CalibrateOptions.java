@@ -64,6 +64,10 @@ public record CalibrateOptions(
     HELP.put("--bits", new String[] {"N", "bits per weight, 2 to 8 [default: 4]"});
     HELP.put("--group", new String[] {"N", "group size or per-channel [default: 128]"});
     HELP.putAll(CbqOptions.HELP);
+    // End-to-end step tuning runs the whole model as one window: a shard holds only its blocks,
+    // so the job does not run it (calibra quantize does); its recipe records 0 passes.
+    HELP.put(CbqOptions.END_TO_END_OPTION, new String[] {"0", "cbq: not run by this job, whose "
+        + "shards hold only their blocks; calibra quantize runs it [default: 0]"});
     HELP.put("--calib-samples", new String[] {"N", "calibration samples [default: "
         + DEFAULT_SAMPLES + ", a quarter of CBQ's usual " + CbqOptions.DEFAULT_SAMPLES + ", which "
         + "keeps the job a few minutes long on two cores]"});
@@ -116,6 +120,12 @@ public record CalibrateOptions(
           + method + "'; round-to-nearest needs no calibration: run calibra quantize --method "
           + method + " (it takes the same --recipe files)");
     }
+    String endToEnd = values.get(CbqOptions.END_TO_END_OPTION);
+    if (endToEnd != null && !endToEnd.equals("0")) {
+      throw new IllegalArgumentException(CbqOptions.END_TO_END_OPTION + " " + endToEnd + ": the "
+          + "Spark job runs no end-to-end step tuning (its shards hold only their blocks); "
+          + "calibra quantize runs it");
+    }
     values.putIfAbsent("--calib-samples", Integer.toString(DEFAULT_SAMPLES));
     CbqOptions calibration = CbqOptions.parse(values, "cbq");
     String output = values.getOrDefault("--output", DEFAULT_OUTPUT);
@@ -130,7 +140,8 @@ public record CalibrateOptions(
             QuantizeOptions.intOption(values, "--windows", 40, 0)),
         calibration.recipe(new QuantizationScheme(
             QuantizeOptions.intOption(values, "--bits", 4, 1),
-            QuantizationScheme.parseGroupSize(values.getOrDefault("--group", "128")))),
+            QuantizationScheme.parseGroupSize(values.getOrDefault("--group", "128"))))
+            .withoutEndToEnd(),
         schedule(values.getOrDefault("--schedule", "sequential")),
         Backends.Choice.parse(values.getOrDefault("--backend", "auto")),
         QuantizeOptions.intOption(values, "--slots", 0, 1),

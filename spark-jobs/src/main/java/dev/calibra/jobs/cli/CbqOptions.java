@@ -24,6 +24,7 @@ record CbqOptions(
     Integer overlap,
     Float klWeight,
     Float logitLossWeight,
+    Integer endToEndEpochs,
     boolean noLearnedClipping,
     boolean noPreprocessing,
     int activationBits,
@@ -34,6 +35,7 @@ record CbqOptions(
   static final String DEFAULT_CALIBRATION_TEXT = "calibration.txt";
   static final int DEFAULT_SAMPLES = 128;
   static final int DEFAULT_SEQ_LEN = 512;
+  static final String END_TO_END_OPTION = "--e2e-epochs";
 
   /** Option name → (value placeholder, help text), in --help order. */
   static final Map<String, String[]> HELP = new LinkedHashMap<>();
@@ -58,6 +60,9 @@ record CbqOptions(
         + "disables it"});
     HELP.put("--logit-loss", new String[] {"X", "cbq: weight of the KL loss on the model's logits "
         + "in the last window, 0 disables it"});
+    HELP.put(END_TO_END_OPTION, new String[] {"N", "cbq: passes of end-to-end step-size tuning after "
+        + "the windows (codes kept, group steps learned against the model's logits), 0 skips it "
+        + "[default: 4]"});
     HELP.put("--no-lwc", new String[] {"", "cbq: keep each group's full range (no learned clipping)"});
     HELP.put("--no-cfp", new String[] {"", "cbq: no coarse-to-fine outlier pre-processing"});
     HELP.put("--act-bits", new String[] {"N", "cbq: also quantize linear-layer inputs per token to N "
@@ -97,6 +102,7 @@ record CbqOptions(
         optionalInt(values, "--overlap", 0),
         optionalFloat(values, "--kl-weight"),
         optionalFloat(values, "--logit-loss"),
+        optionalInt(values, END_TO_END_OPTION, 0),
         values.containsKey("--no-lwc"),
         values.containsKey("--no-cfp"),
         QuantizeOptions.intOption(values, "--act-bits", 0, 0),
@@ -136,6 +142,9 @@ record CbqOptions(
     }
     if (logitLossWeight != null) {
       b.logitLoss(logitLossWeight);
+    }
+    if (endToEndEpochs != null) {
+      b.endToEnd(endToEndEpochs, defaults.endToEndLearningRate());
     }
     if (noLearnedClipping) {
       b.learnClipping(false);

@@ -46,7 +46,7 @@ public final class CarriedStateFile {
 
   /** A layer quantizer's parameters as the file names them, in {@link QuantizerState}'s order. */
   private enum Kind {
-    CLIP_LOWER, CLIP_UPPER, LORA_A, LORA_B, ASSIGNMENT_LOGITS, CODEBOOK;
+    CLIP_LOWER, CLIP_UPPER, LORA_A, LORA_B, ASSIGNMENT_LOGITS, CODEBOOK, GROUP_LOG_SCALE;
 
     String columnValue() {
       return name().toLowerCase(java.util.Locale.ROOT);
@@ -120,7 +120,7 @@ public final class CarriedStateFile {
         Map<Linear, QuantizerState> quantizers = new EnumMap<>(Linear.class);
         layers.forEach((linear, p) -> quantizers.put(linear, new QuantizerState(
             p.get(Kind.CLIP_LOWER), p.get(Kind.CLIP_UPPER), p.get(Kind.LORA_A), p.get(Kind.LORA_B),
-            p.get(Kind.ASSIGNMENT_LOGITS), p.get(Kind.CODEBOOK))));
+            p.get(Kind.ASSIGNMENT_LOGITS), p.get(Kind.CODEBOOK), p.get(Kind.GROUP_LOG_SCALE))));
         blocks.add(new CarriedBlock(block, quantizers));
       });
       return blocks;
@@ -133,7 +133,7 @@ public final class CarriedStateFile {
       return present;
     }
     ParameterState[] values = {state.clipLower(), state.clipUpper(), state.loraA(), state.loraB(),
-        state.assignmentLogits(), state.codebook()};
+        state.assignmentLogits(), state.codebook(), state.groupLogScale()};
     for (Kind kind : Kind.values()) {
       if (values[kind.ordinal()] != null) {
         present.put(kind, values[kind.ordinal()]);

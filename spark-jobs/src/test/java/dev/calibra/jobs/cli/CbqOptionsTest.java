@@ -28,7 +28,8 @@ class CbqOptionsTest {
   void givenOptionsChangeTheirFieldsOnly() {
     QuantizeOptions options = QuantizeOptions.parse(new String[] {"--method", "cbq", "--epochs",
         "7", "--lora-rank", "0", "--window", "3", "--kl-weight", "0.5", "--no-cfp", "--act-bits",
-        "8", "--seed", "9", "--calib-samples", "32", "--calib-seq-len", "256"});
+        "8", "--seed", "9", "--calib-samples", "32", "--calib-seq-len", "256", "--e2e-epochs",
+        "2"});
     CbqRecipe recipe = options.cbq().recipe(W3);
     CbqRecipe defaults = CbqRecipe.defaults(W3);
     assertEquals(7, recipe.epochs());
@@ -39,6 +40,8 @@ class CbqOptionsTest {
     assertTrue(!recipe.truncateWeightOutliers() && !recipe.scaleActivationOutliers());
     assertEquals(8, recipe.activationBits());
     assertEquals(9, recipe.seed());
+    assertEquals(2, recipe.endToEndEpochs());
+    assertEquals(defaults.endToEndLearningRate(), recipe.endToEndLearningRate());
     assertEquals(defaults.batchSize(), recipe.batchSize());
     assertEquals(32, options.cbq().samples());
     assertEquals(256, options.cbq().seqLen());
