@@ -33,7 +33,9 @@ class CbqCommandTest {
         sequences + "#evaluation", "--method", "cbq", "--calib-tokens", sequences + "#calibration",
         "--calib-samples", "16", "--epochs", "2", "--bits", "4", "--group", "32", "--act-bits", "8",
         "--output", artifact.toString(), "--report", report.toString(), "--threads", "2");
-    assertTrue(quantize.out().contains("[cbq w4 g32 a8] window 4/4 (blocks 3–4)"), quantize.out());
+    // Four windows, then end-to-end step tuning over the whole model as a fifth.
+    assertTrue(quantize.out().contains("[cbq w4 g32 a8] window 4/5 (blocks 3–4)"), quantize.out());
+    assertTrue(quantize.out().contains("[cbq w4 g32 a8] window 5/5 (blocks 0–4)"), quantize.out());
     JsonNode result = SharedData.json(report).get("results").get(0);
     assertEquals("cbq", result.get("method").asText());
     assertEquals(8, result.get("activation_bits").asInt());
@@ -52,6 +54,7 @@ class CbqCommandTest {
       assertEquals("cbq", recipe.get("method").asText());
       assertEquals(8, recipe.get("activation_bits").asInt());
       assertEquals(2, recipe.get("cbq").get("epochs").asInt(), "the whole recipe is recorded");
+      assertEquals(4, recipe.get("cbq").get("end_to_end_epochs").asInt());
     }
   }
 

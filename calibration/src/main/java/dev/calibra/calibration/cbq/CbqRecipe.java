@@ -25,7 +25,8 @@ import dev.calibra.calibration.uniform.QuantizationScheme;
  * @param endToEndEpochs passes of end-to-end step-size tuning after the windows (the whole
  *     model one window, every finished uniform layer's group steps learned with its codes
  *     fixed, see {@code GroupScaleTuner}); 0 skips it
- * @param endToEndLearningRate Adam learning rate of the steps' logarithms in that tuning
+ * @param endToEndLearningRate Adam learning rate of the steps' logarithms in that tuning, for
+ *     4-bit layers; a layer of b bits takes it times 2^(4 − b)
  * @param regularizerWeight weight of the rounding regulariser (per rounding decision, relative
  *     to the normalised reconstruction loss)
  * @param betaStart regulariser exponent once the warm-up is over (soft: hardly any pressure)
