@@ -103,10 +103,12 @@ public final class VqQualityBenchmark {
         rows.add(row(backend, weights, data, calibrationData, recipe, rule, ""));
       }
       if (!rules.isEmpty()) {
-        // The first rule again without training: its fitted codebooks with every sub-vector on
-        // its nearest codeword, what assignment calibration starts from.
-        rows.add(row(backend, weights, data, calibrationData, recipe.toBuilder().epochs(0).build(),
-            rules.get(0), " (k-means, nearest codewords, no training)"));
+        // The first rule again without training (no windows, no end-to-end pass): its fitted
+        // codebooks with every sub-vector on its nearest codeword, what assignment calibration
+        // starts from.
+        rows.add(row(backend, weights, data, calibrationData,
+            recipe.toBuilder().epochs(0).endToEnd(0, 0f).build(), rules.get(0),
+            " (k-means, nearest codewords, no training)"));
       }
       String calibration = calibrationData.calibration().size() + " samples of "
           + calibrationData.calibration().get(0).length + " tokens";

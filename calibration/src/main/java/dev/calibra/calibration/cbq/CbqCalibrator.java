@@ -104,7 +104,8 @@ public final class CbqCalibrator {
    * End-to-end step-size tuning (EfficientQAT's E2E-QP): the whole model is one last window,
    * from the embeddings to the logits (the logit loss of the recipe applies), in which every
    * uniform layer keeps the codes its windows decided and learns its group steps
-   * ({@link GroupScaleTuner}); vector-quantized layers run as they finished. The windows each
+   * ({@link GroupScaleTuner}), every vector-quantized one keeps its codewords' indices and
+   * learns its codebook values ({@link CodebookTuner}). The windows each
    * reproduced their own end; this pass lets the steps of all layers settle against the model's
    * output together. Like every window it keeps its start when training made its objective
    * worse.
@@ -119,7 +120,8 @@ public final class CbqCalibrator {
       finished.matrices().forEach((linear, matrix) -> layers.put(linear,
           new GroupScaleTuner(backend, matrix, endToEndLearningRate(matrix.scheme().bits()))));
       finished.vectorQuantized().forEach((linear, matrix) -> layers.put(linear,
-          new FrozenLayer(backend, matrix)));
+          new CodebookTuner(backend, matrix,
+              endToEndLearningRate((double) matrix.indexBits() / matrix.dim()))));
       return layers;
     };
     CbqRecipe wholeModel = recipe.toBuilder().epochs(recipe.endToEndEpochs()).build();
@@ -134,13 +136,14 @@ public final class CbqCalibrator {
   }
 
   /**
-   * The recipe's end-to-end learning rate, given for 4 bits, scaled by 2^(4 − bits): a grid of b
+   * The recipe's end-to-end learning rate, given for 4 bits, scaled by 2^(4 − bits) (bits per
+   * weight: index bits per sub-vector column for VQ): a grid of b
    * bits leaves each weight an error of about 2^−b of its group's range, and the step's relative
    * change that pays off is of that order (stories260K: W8 g32 18.072 at 3e-3 and 18.046 at
    * 1e-3 against 18.034 at 2e-4, 18.032 with no pass at all; W2 g32 244.3 at 3e-3 against 220.5
    * at 1.2e-2).
    */
-  private float endToEndLearningRate(int bits) {
+  private float endToEndLearningRate(double bits) {
     return (float) (recipe.endToEndLearningRate() * Math.pow(2, 4 - bits));
   }
 

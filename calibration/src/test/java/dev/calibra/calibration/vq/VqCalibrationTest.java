@@ -11,10 +11,14 @@ import dev.calibra.calibration.cbq.CbqCalibrator;
 import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.uniform.QuantizationScheme;
 import dev.calibra.model.cpu.CpuBackend;
+import dev.calibra.model.eval.EvaluationWindows;
+import dev.calibra.model.eval.PerplexityEvaluator;
+import dev.calibra.model.llama.LayerwiseRunner;
 import dev.calibra.model.llama.Linear;
 import dev.calibra.storage.hf.ModelDirectory;
 import dev.calibra.storage.tokens.TokenIdFiles;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -106,6 +110,46 @@ class VqCalibrationTest {
   }
 
   /**
+   * The end-to-end pass keeps every sub-vector's codeword and tunes the codebook values against
+   * the model's output: the codebooks move, the indices do not, and the perplexity falls.
+   */
+  @Test
+  void endToEndPassTunesCodebooksAndKeepsIndices() throws Exception {
+    CbqRecipe windowsOnly = new CbqRecipe.Builder(new QuantizationScheme(4, 32)).epochs(1)
+        .endToEnd(0, 0f).build();
+    CbqRecipe tuned = windowsOnly.toBuilder().endToEnd(2, 3e-3f).build();
+    VqRecipe vq = VqRecipe.parse("*:d2k4");
+    try (ModelDirectory model = ModelDirectory.open(CodebookFitterTest.model("stories260K")
+        .toString())) {
+      CalibratedModel before = new CbqCalibrator(backend, windowsOnly, vq,
+          CalibrationListener.SILENT).calibrate(model.weights(), samples(8));
+      CalibratedModel after = new CbqCalibrator(backend, tuned, vq, CalibrationListener.SILENT)
+          .calibrate(model.weights(), samples(8));
+      int moved = 0;
+      for (int b = 0; b < before.blocks().size(); b++) {
+        for (Linear linear : Linear.values()) {
+          VqMatrix start = before.blocks().get(b).vectorQuantized().get(linear);
+          VqMatrix end = after.blocks().get(b).vectorQuantized().get(linear);
+          assertArrayEquals(start.indices(), end.indices(), "block " + b + " " + linear);
+          moved += Arrays.equals(start.codebook(), end.codebook()) ? 0 : 1;
+        }
+      }
+      assertEquals(before.blocks().size() * Linear.values().length, moved,
+          "every layer's codebook moves");
+      List<int[]> evaluation = EvaluationWindows.ofSequences(TokenIdFiles.read(
+          CodebookFitterTest.model("stories260K").resolve("sequences.json").toString(),
+          "evaluation").subList(0, 8), 512);
+      PerplexityEvaluator evaluator = new PerplexityEvaluator(
+          new LayerwiseRunner(backend, 8192, (i, n, t) -> { }));
+      double windowed = evaluator.evaluate(before, evaluation).value();
+      double endToEnd = evaluator.evaluate(after, evaluation).value();
+      System.out.printf("stories260K *:d2k4: windows %.1f, with the end-to-end pass %.1f%n",
+          windowed, endToEnd);
+      assertTrue(endToEnd < 0.9 * windowed, endToEnd + " after the pass, " + windowed + " before");
+    }
+  }
+
+  /**
    * A codebook per 32 rows fits its rows closer than one codebook for the layer: with k-means
    * codebooks and nearest codewords (no training, no pre-processing, so both approximate the
    * checkpoint's weights), every MLP layer's error is lower, and each group's indices point into
@@ -114,7 +158,7 @@ class VqCalibrationTest {
   @Test
   void aCodebookPerGroupOfRowsFitsCloserThanOnePerLayer() throws Exception {
     CbqRecipe recipe = new CbqRecipe.Builder(new QuantizationScheme(4, 32)).epochs(0)
-        .preprocessing(false, false).build();
+        .endToEnd(0, 0f).preprocessing(false, false).build();
     try (ModelDirectory model = ModelDirectory.open(CodebookFitterTest.model("stories260K")
         .toString())) {
       CalibratedModel perLayer = new CbqCalibrator(backend, recipe, VqRecipe.parse("mlp.*:d4k6"),
