@@ -50,5 +50,5 @@ Device tool calls, one right after the other (the machine keeps /tmp only while 
   1. carry [".device", ".gpu-spark/1"]: tar -C /tmp -xJf .device/jre.tar.xz && mkdir -p /tmp/spark/jars && cp .gpu-spark/1/* /tmp/spark/jars/
   2. carry [".gpu-spark/2"]: cp .gpu-spark/2/* /tmp/spark/jars/
   3. carry [".gpu-spark/3"]: cp .gpu-spark/3/* /tmp/spark/jars/
-  4. carry [".gpu-job"]: bash .gpu-job/gpu-job.sh
+  4. carry [".gpu-job"]: bash .gpu-job/gpu-job.sh   (two-gpus on a machine with two GPUs)
 CALLS

@@ -54,6 +54,12 @@ class CbqParityTest {
   private static final double TOLERANCE = 5e-3;
   /** stories260K's bound: the spread of its CBQ perplexity over recipe seeds (see above). */
   private static final double SEED_SPREAD = 3e-2;
+  /**
+   * The same for VQ d2k4 in one epoch with the end-to-end pass, which tunes its codebooks: CPU
+   * seeds 0–3 gave 357.07, 441.53, 393.93, 398.18 (a 24% range); the GPU landed at 345.79 with
+   * bf16 products and at 357.0739 with fp32 ones (4e-7 from the CPU's seed 0).
+   */
+  private static final double VQ_SEED_SPREAD = 0.24;
   private static final int BATCH_TOKENS = 8192;
 
   /** One calibration and its evaluation on one backend; {@code memory} says what it used. */
@@ -69,24 +75,26 @@ class CbqParityTest {
   @Test
   void stories260kW4g32DefaultRecipe() throws IOException {
     compareOnStories("w4 g32, default recipe", CbqRecipe.defaults(new QuantizationScheme(4, 32)),
-        LayerQuantizerFactory.NONE);
+        LayerQuantizerFactory.NONE, SEED_SPREAD);
   }
 
   /** W4A8: activations fake-quantized per token, with QDrop in training (masks as the CPU's). */
   @Test
   void stories260kW4A8OneEpoch() throws IOException {
     compareOnStories("w4 g32 a8, 1 epoch", CbqRecipe.defaults(new QuantizationScheme(4, 32))
-        .toBuilder().epochs(1).activations(8, 0.5f).build(), LayerQuantizerFactory.NONE);
+        .toBuilder().epochs(1).activations(8, 0.5f).build(), LayerQuantizerFactory.NONE,
+        SEED_SPREAD);
   }
 
   /**
    * Vector quantization in CBQ's windows: every layer d2k4 (k-means on the GPU's VQ kernels,
-   * then VQ4DiT's soft assignment trained through them), one epoch.
+   * then VQ4DiT's soft assignment trained through them), one epoch, then the end-to-end pass
+   * tuning the codebooks.
    */
   @Test
   void stories260kVqD2k4OneEpoch() throws IOException {
     compareOnStories("vq *:d2k4, 1 epoch", CbqRecipe.defaults(new QuantizationScheme(2, 64))
-        .toBuilder().epochs(1).build(), VqRecipe.parse("*:d2k4"));
+        .toBuilder().epochs(1).build(), VqRecipe.parse("*:d2k4"), VQ_SEED_SPREAD);
   }
 
   /**
@@ -95,7 +103,7 @@ class CbqParityTest {
    * sequences.json#evaluation. Bounded by the seed spread.
    */
   private static void compareOnStories(String what, CbqRecipe recipe,
-      LayerQuantizerFactory layers) throws IOException {
+      LayerQuantizerFactory layers, double seedSpread) throws IOException {
     Gpu.assumeAvailable();
     Assumptions.assumeTrue(SharedModel.exists("stories260K"), "no shared stories260K model");
     SharedModel model = SharedModel.open("stories260K");
@@ -103,7 +111,7 @@ class CbqParityTest {
     List<int[]> evaluation = EvaluationWindows.ofSequences(model.sequences("evaluation"),
         model.config().maxPositions());
     compare("stories260K " + what + ", " + shape(samples), model, recipe, layers, samples,
-        evaluation, SEED_SPREAD);
+        evaluation, seedSpread);
   }
 
   @Test
