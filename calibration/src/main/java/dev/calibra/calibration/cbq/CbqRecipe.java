@@ -22,11 +22,12 @@ import dev.calibra.calibration.uniform.QuantizationScheme;
  * @param logitLossWeight weight of a KL loss on the model's logits (final norm and output
  *     projection applied to output and target) in the window that ends at the last block; 0
  *     disables it
- * @param endToEndEpochs passes of end-to-end step-size tuning after the windows (the whole
- *     model one window, every finished uniform layer's group steps learned with its codes
- *     fixed, see {@code GroupScaleTuner}); 0 skips it
- * @param endToEndLearningRate Adam learning rate of the steps' logarithms in that tuning, for
- *     4-bit layers; a layer of b bits takes it times 2^(4 − b)
+ * @param endToEndEpochs passes of end-to-end tuning after the windows (the whole model one
+ *     window: every finished uniform layer learns its group steps with its codes fixed, see
+ *     {@code GroupScaleTuner}, every VQ layer its codebook with its indices fixed, see
+ *     {@code CodebookTuner}); 0 skips it
+ * @param endToEndLearningRate Adam learning rate of that tuning for 4-bit layers; a layer of b
+ *     bits per weight takes it times 2^(4 − b) (a codebook, relative to its root mean square)
  * @param regularizerWeight weight of the rounding regulariser (per rounding decision, relative
  *     to the normalised reconstruction loss)
  * @param betaStart regulariser exponent once the warm-up is over (soft: hardly any pressure)
@@ -289,7 +290,8 @@ public record CbqRecipe(
     public CbqRecipe build() {
       return new CbqRecipe(scheme, windowSize, overlap, loraRank, learnClipping, minInitialClip,
           epochs, batchSize, clipLearningRate, roundingLearningRate, klWeight, klTemperature,
-          logitLossWeight, endToEndEpochs, endToEndLearningRate, regularizerWeight, betaStart, betaEnd, warmupFraction, roundingTemperatureEnd,
+          logitLossWeight, endToEndEpochs, endToEndLearningRate, regularizerWeight, betaStart,
+          betaEnd, warmupFraction, roundingTemperatureEnd,
           truncateWeightOutliers, scaleActivationOutliers, searchChannelScales, activationBits,
           dropProbability, seed);
     }

@@ -60,9 +60,9 @@ record CbqOptions(
         + "disables it"});
     HELP.put("--logit-loss", new String[] {"X", "cbq: weight of the KL loss on the model's logits "
         + "in the last window, 0 disables it"});
-    HELP.put(END_TO_END_OPTION, new String[] {"N", "cbq: passes of end-to-end step-size tuning after "
-        + "the windows (codes kept, group steps learned against the model's logits), 0 skips it "
-        + "[default: 4]"});
+    HELP.put(END_TO_END_OPTION, new String[] {"N", "cbq: passes of end-to-end tuning after the "
+        + "windows (codes and VQ indices kept; group steps and VQ codebooks learned against the "
+        + "model's logits), 0 skips it [default: 4]"});
     HELP.put("--no-lwc", new String[] {"", "cbq: keep each group's full range (no learned clipping)"});
     HELP.put("--no-cfp", new String[] {"", "cbq: no coarse-to-fine outlier pre-processing"});
     HELP.put("--act-bits", new String[] {"N", "cbq: also quantize linear-layer inputs per token to N "
