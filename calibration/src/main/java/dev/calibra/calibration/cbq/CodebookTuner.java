@@ -81,11 +81,6 @@ final class CodebookTuner implements LayerQuantizer {
   }
 
   @Override
-  public long roundingElements() {
-    return 0;
-  }
-
-  @Override
   public List<Parameter> parameters() {
     return List.of(codebook);
   }

@@ -49,11 +49,6 @@ final class GroupScaleTuner implements LayerQuantizer {
   }
 
   @Override
-  public long roundingElements() {
-    return 0;
-  }
-
-  @Override
   public List<Parameter> parameters() {
     return List.of(logScale);
   }

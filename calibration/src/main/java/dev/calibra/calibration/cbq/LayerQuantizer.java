@@ -27,7 +27,9 @@ public interface LayerQuantizer {
   double backward(Tensor weightGradient, float regularizerWeight, float beta);
 
   /** Rounding decisions the regulariser covers (0 without one): it is normalised by their count. */
-  long roundingElements();
+  default long roundingElements() {
+    return 0;
+  }
 
   /** The learned parameters, which the window's optimiser updates. */
   List<Parameter> parameters();

@@ -214,11 +214,6 @@ public final class VqLayerQuantizer implements LayerQuantizer {
   }
 
   @Override
-  public long roundingElements() {
-    return 0;
-  }
-
-  @Override
   public List<Parameter> parameters() {
     List<Parameter> parameters = new ArrayList<>(2);
     parameters.add(logits);
