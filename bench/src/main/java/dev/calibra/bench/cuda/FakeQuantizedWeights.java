@@ -1,5 +1,6 @@
 package dev.calibra.bench.cuda;
 
+import dev.calibra.calibration.cbq.GroupRanges;
 import dev.calibra.kernels.cuda.CudaBackend;
 import dev.calibra.model.backend.LearnedWeightQuantization;
 import dev.calibra.model.backend.Tensor;
@@ -51,20 +52,12 @@ final class FakeQuantizedWeights {
     int rows = weight.rows();
     int cols = weight.cols();
     float[] values = gpu.download(weight);
-    int groups = LearnedWeightQuantization.groups(cols, GROUP_SIZE);
-    float[] min = new float[rows * groups];
-    float[] max = new float[rows * groups];
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        int g = r * groups + c / GROUP_SIZE;
-        min[g] = Math.min(min[g], values[r * cols + c]);
-        max[g] = Math.max(max[g], values[r * cols + c]);
-      }
-    }
+    GroupRanges ranges = GroupRanges.of(values, rows, cols, GROUP_SIZE);
+    int groups = ranges.groups();
     float[] clip = new float[rows * groups];
     Arrays.fill(clip, CLIP_LOGIT);
     return new LearnedWeightQuantization(gpu.upload(values, rows, cols),
-        gpu.upload(min, rows, groups), gpu.upload(max, rows, groups),
+        gpu.upload(ranges.min(), rows, groups), gpu.upload(ranges.max(), rows, groups),
         gpu.upload(clip, rows, groups), gpu.upload(clip, rows, groups),
         gpu.upload(RandomFill.uniform(rows * cols, seed, 1), rows, cols), 1f, BITS, GROUP_SIZE);
   }

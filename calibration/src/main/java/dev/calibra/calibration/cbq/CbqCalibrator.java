@@ -122,6 +122,8 @@ public final class CbqCalibrator {
       finished.vectorQuantized().forEach((linear, matrix) -> layers.put(linear,
           new CodebookTuner(backend, matrix,
               endToEndLearningRate((double) matrix.indexBits() / matrix.dim()))));
+      // The tuners start from the packed forms; the windows' weights are spent before training.
+      finished.dequantized().closeAllBut(null);
       return layers;
     };
     CbqRecipe wholeModel = recipe.toBuilder().epochs(recipe.endToEndEpochs()).build();
@@ -130,8 +132,6 @@ public final class CbqCalibrator {
         scheduleOf(listener, windowIndex + 1, true)).finishedBlocks(source,
             embed(source, samples), List.of(new WindowSpan(windowIndex,
                 new BlockRange(0, last))));
-    // The windows' weights are replaced; the tuned blocks hold their own.
-    windowed.forEach(q -> q.dequantized().closeAllBut(null));
     return tuned;
   }
 

@@ -4,9 +4,9 @@ package dev.calibra.calibration.cbq;
  * Per (row, group) minimum and maximum of a weight matrix, widened to hold 0 (the grid must
  * represent 0 exactly). An all-zero group gets [−1, 1], as round-to-nearest gives it.
  */
-record GroupRanges(float[] min, float[] max, int groups) {
+public record GroupRanges(float[] min, float[] max, int groups) {
 
-  static GroupRanges of(float[] weights, int rows, int cols, int groupSize) {
+  public static GroupRanges of(float[] weights, int rows, int cols, int groupSize) {
     int groups = (cols + groupSize - 1) / groupSize;
     float[] min = new float[rows * groups];
     float[] max = new float[rows * groups];

@@ -1,6 +1,7 @@
 package dev.calibra.kernels.cuda;
 
 import static dev.calibra.model.backend.ShapeChecks.requireColumn;
+import static dev.calibra.model.backend.ShapeChecks.requireGroupScaling;
 import static dev.calibra.model.backend.ShapeChecks.requireRowVector;
 import static dev.calibra.model.backend.ShapeChecks.requireSameShape;
 import static dev.calibra.model.backend.ShapeChecks.requireShape;
@@ -617,18 +618,14 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
   @Override
   public void scaleGroups(Tensor w, Tensor logScale, int groupSize, Tensor out) {
-    requireSameShape("group scaling", w, out);
-    requireShape("group factors", logScale, w.rows(),
-        LearnedWeightQuantization.groups(w.cols(), groupSize));
+    requireGroupScaling("group scaling", w, out, logScale, groupSize);
     context.makeCurrent();
     GroupScaling.forward(this, tensor(w), tensor(logScale), groupSize, tensor(out));
   }
 
   @Override
   public void scaleGroupsBackward(Tensor dOut, Tensor out, int groupSize, Tensor dLogScale) {
-    requireSameShape("group scaling gradient", dOut, out);
-    requireShape("group factors", dLogScale, out.rows(),
-        LearnedWeightQuantization.groups(out.cols(), groupSize));
+    requireGroupScaling("group scaling gradient", dOut, out, dLogScale, groupSize);
     context.makeCurrent();
     GroupScaling.backward(this, tensor(dOut), tensor(out), groupSize, tensor(dLogScale));
   }

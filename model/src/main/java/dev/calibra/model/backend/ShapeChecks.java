@@ -27,6 +27,17 @@ public final class ShapeChecks {
     requireShape(what, t, rows, 1);
   }
 
+  /**
+   * The tensors of a group-scaling op ({@code Backend.scaleGroups} and its gradient): {@code w}
+   * and {@code out} of one shape, {@code factors} one per row and group of {@code groupSize}.
+   */
+  public static void requireGroupScaling(String op, Tensor w, Tensor out, Tensor factors,
+      int groupSize) {
+    requireSameShape(op, w, out);
+    requireShape(op + ": group factors", factors, w.rows(),
+        LearnedWeightQuantization.groups(w.cols(), groupSize));
+  }
+
   /** Checks q, k, v against the attention layout: q is tokens × heads·d, k and v tokens × kv·d. */
   public static void requireAttention(AttentionShape shape, Tensor q, Tensor k, Tensor v) {
     int qWidth = shape.numHeads() * shape.headDim();

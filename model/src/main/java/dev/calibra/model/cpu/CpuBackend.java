@@ -1,6 +1,7 @@
 package dev.calibra.model.cpu;
 
 import static dev.calibra.model.backend.ShapeChecks.requireColumn;
+import static dev.calibra.model.backend.ShapeChecks.requireGroupScaling;
 import static dev.calibra.model.backend.ShapeChecks.requireRowVector;
 import static dev.calibra.model.backend.ShapeChecks.requireSameShape;
 import static dev.calibra.model.backend.ShapeChecks.requireShape;
@@ -529,23 +530,16 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void scaleGroups(Tensor w, Tensor logScale, int groupSize, Tensor out) {
-    requireSameShape("group scaling", w, out);
-    requireGroupFactors(logScale, w, groupSize);
+    requireGroupScaling("group scaling", w, out, logScale, groupSize);
     CpuQuantizationOps.scaleGroups(data(w), w.rows(), w.cols(), data(logScale), groupSize,
         data(out));
   }
 
   @Override
   public void scaleGroupsBackward(Tensor dOut, Tensor out, int groupSize, Tensor dLogScale) {
-    requireSameShape("group scaling gradient", dOut, out);
-    requireGroupFactors(dLogScale, out, groupSize);
+    requireGroupScaling("group scaling gradient", dOut, out, dLogScale, groupSize);
     CpuQuantizationOps.scaleGroupsBackward(data(dOut), data(out), out.rows(), out.cols(),
         groupSize, data(dLogScale));
-  }
-
-  private static void requireGroupFactors(Tensor factors, Tensor w, int groupSize) {
-    requireShape("group factors", factors, w.rows(),
-        LearnedWeightQuantization.groups(w.cols(), groupSize));
   }
 
   @Override
