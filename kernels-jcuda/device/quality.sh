@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a quality bench entry on the GPU machine with the CUDA backend (fp32 products, so the CPU
 # backend's numbers to about 1e-4), its runs in JVMs of their own sharing the GPU:
-#   quality.sh cbq   cbq-quality: stories260K in one JVM, each dict-llama-15M scheme in another
+#   quality.sh cbq [--recipe JSON]   cbq-quality: stories260K in one JVM, each dict-llama-15M
+#                                    scheme in another (the recipe fields set for every row)
 #   quality.sh vq    vq-quality --full (CBQ's default recipe): one JVM per model and VQ rule
 #   quality.sh vq MODEL:RULES…   the same for the vq-quality arguments given, one JVM each
 # Needs the storage and Hadoop jars in /tmp/gpu-hadoop (device-run.sh's first call puts them
@@ -27,9 +28,10 @@ run() {  # folder, main class, arguments...
 case ${1:-cbq} in
   cbq)
     main=dev.calibra.bench.quality.CbqQualityBenchmark
-    run stories $main stories260K &
+    shift
+    run stories $main "$@" stories260K &
     for scheme in w8g128 w4g128 w3g128 w2g128 w4a8g128 w4pc w2g64; do
-      run "dict-$scheme" $main "dict-llama-15M:$scheme" &
+      run "dict-$scheme" $main "$@" "dict-llama-15M:$scheme" &
     done ;;
   vq)
     main=dev.calibra.bench.quality.VqQualityBenchmark
@@ -41,7 +43,7 @@ case ${1:-cbq} in
     for spec in "$@"; do
       run "vq-$(echo "$spec" | tr -c 'A-Za-z0-9.-' _)" $main --full "$spec" &
     done ;;
-  *) echo "usage: quality.sh cbq | vq [MODEL:RULES…]" >&2; exit 2 ;;
+  *) echo "usage: quality.sh cbq [--recipe JSON] | vq [MODEL:RULES…]" >&2; exit 2 ;;
 esac
 wait
 grep -h "RTN .*CBQ\|bits/weight\|^  *[a-z].*[0-9]$" "$OUT"/*/out.txt "$OUT"/*/err.txt | head -60

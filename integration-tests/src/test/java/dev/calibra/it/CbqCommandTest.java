@@ -59,6 +59,37 @@ class CbqCommandTest {
   }
 
   /**
+   * A rotating recipe: the artifact holds the rotated model, an ordinary Llama model whose
+   * output projection is a table of its own (its config says so), and evaluating it reproduces
+   * the run's perplexity to the last bit.
+   */
+  @Test
+  void rotatedModelsArtifactHasItsOwnOutputProjectionAndReproducesThePerplexity()
+      throws Exception {
+    Path model = SharedData.model("stories260K");
+    String sequences = model.resolve("sequences.json").toString();
+    Path directory = Files.createTempDirectory("calibra-rotated");
+    Path artifact = directory.resolve("rotated.arrow");
+    Path report = directory.resolve("report.json");
+    CliRun.succeeding("quantize", "--model", model.toString(), "--eval-tokens",
+        sequences + "#evaluation", "--method", "cbq", "--calib-tokens", sequences + "#calibration",
+        "--calib-samples", "8", "--epochs", "1", "--e2e-epochs", "0", "--rotate", "--bits", "4",
+        "--group", "32", "--skip-float", "--output", artifact.toString(), "--report",
+        report.toString(), "--threads", "2");
+    double perplexity = SharedData.json(report).get("results").get(0).get("perplexity").asDouble();
+    CliRun evaluate = CliRun.succeeding("evaluate", "--artifact", artifact.toString(),
+        "--eval-tokens", sequences + "#evaluation", "--threads", "2");
+    assertEquals(perplexity, evaluate.printedPerplexity(), 0.0);
+    try (ArtifactReader reader = ArtifactReader.open(FileLocation.of(artifact.toString(),
+        new Configuration()))) {
+      assertTrue(reader.metadata().recipe().get("cbq").get("rotate").asBoolean());
+      assertEquals(false, reader.metadata().modelConfig().get("tie_word_embeddings").asBoolean());
+      assertTrue(reader.contains("lm_head.weight"));
+      assertEquals(TensorKind.FLOAT, reader.entry("lm_head.weight").kind());
+    }
+  }
+
+  /**
    * A mixed recipe: the MLP layers vector-quantized (d4k6: 64 codewords of 4 values, row scales;
    * down_proj with a codebook per 32 rows), attention uniform at W4 g32. The artifact holds the MLP weights as vq rows that dequantize to
    * the calibrated weights, and evaluating it reproduces the run's perplexity to the last bit.

@@ -7,6 +7,7 @@ import dev.calibra.calibration.cfp.ActivationOutlierScaling;
 import dev.calibra.calibration.cfp.ChannelMaxima;
 import dev.calibra.calibration.cfp.ChannelScaleSearch;
 import dev.calibra.calibration.cfp.WeightOutlierTruncation;
+import dev.calibra.calibration.rotation.RotatedWeightSource;
 import dev.calibra.calibration.uniform.QuantizedMatrix;
 import dev.calibra.calibration.vq.VqMatrix;
 import dev.calibra.model.backend.Backend;
@@ -73,7 +74,8 @@ public final class CbqCalibrator {
    * Calibrates every block of {@code source} on {@code samples} (token sequences, all of one
    * length) and returns the quantized model.
    */
-  public CalibratedModel calibrate(LlamaWeightSource source, List<int[]> samples) {
+  public CalibratedModel calibrate(LlamaWeightSource floatModel, List<int[]> samples) {
+    LlamaWeightSource source = modelToCalibrate(floatModel, recipe);
     LlamaConfig config = source.config();
     List<WindowSpan> windows = WindowLayout.of(config.numLayers(), recipe.windowSize(),
         recipe.overlap());
@@ -87,6 +89,17 @@ public final class CbqCalibrator {
       blocks = tuneStepsEndToEnd(source, samples, blocks, windows.size());
     }
     return new CalibratedModel(source, blocks, recipe.activationBits(), backend);
+  }
+
+  /**
+   * The model {@code recipe} calibrates: the float model itself, or the same model in a rotated
+   * basis when the recipe rotates ({@link RotatedWeightSource}, from the recipe's seed). Whatever
+   * runs a part of a calibration (a Spark task) opens its model through this, so that every part
+   * sees the same weights.
+   */
+  public static LlamaWeightSource modelToCalibrate(LlamaWeightSource floatModel,
+      CbqRecipe recipe) {
+    return recipe.rotate() ? new RotatedWeightSource(floatModel, recipe.seed()) : floatModel;
   }
 
   /** Runs a whole model's windows and returns its finished blocks. */

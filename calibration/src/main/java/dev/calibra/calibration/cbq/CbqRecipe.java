@@ -40,6 +40,10 @@ import dev.calibra.calibration.uniform.QuantizationScheme;
  *     activation quantization)
  * @param searchChannelScales per-site channel scales searched to minimise each block's
  *     round-to-nearest output error before calibration (weight-aware scaling)
+ * @param rotate the residual stream and each value head rotated by random orthogonal matrices
+ *     before calibration (QuaRot/SpinQuant without online rotations; the float model's output is
+ *     unchanged, its embedding and output projection become two tables, see
+ *     {@code rotation.RotatedWeightSource})
  * @param activationBits bits of per-token activation quantization; 0 keeps activations float
  * @param dropProbability QDrop: chance that an activation keeps its float value in training
  * @param seed seeds every random choice: sample order, initial factors, QDrop masks
@@ -68,6 +72,7 @@ public record CbqRecipe(
     boolean truncateWeightOutliers,
     boolean scaleActivationOutliers,
     boolean searchChannelScales,
+    boolean rotate,
     int activationBits,
     float dropProbability,
     long seed) {
@@ -156,6 +161,7 @@ public record CbqRecipe(
     private boolean truncateWeightOutliers = true;
     private boolean scaleActivationOutliers = true;
     private boolean searchChannelScales = false;
+    private boolean rotate = false;
     private int activationBits = 0;
     private float dropProbability = 0.5f;
     private long seed = 0;
@@ -188,6 +194,7 @@ public record CbqRecipe(
       truncateWeightOutliers = r.truncateWeightOutliers;
       scaleActivationOutliers = r.scaleActivationOutliers;
       searchChannelScales = r.searchChannelScales;
+      rotate = r.rotate;
       activationBits = r.activationBits;
       dropProbability = r.dropProbability;
       seed = r.seed;
@@ -276,6 +283,11 @@ public record CbqRecipe(
       return this;
     }
 
+    public Builder rotate(boolean value) {
+      rotate = value;
+      return this;
+    }
+
     public Builder activations(int bits, float drop) {
       activationBits = bits;
       dropProbability = drop;
@@ -292,8 +304,8 @@ public record CbqRecipe(
           epochs, batchSize, clipLearningRate, roundingLearningRate, klWeight, klTemperature,
           logitLossWeight, endToEndEpochs, endToEndLearningRate, regularizerWeight, betaStart,
           betaEnd, warmupFraction, roundingTemperatureEnd,
-          truncateWeightOutliers, scaleActivationOutliers, searchChannelScales, activationBits,
-          dropProbability, seed);
+          truncateWeightOutliers, scaleActivationOutliers, searchChannelScales, rotate,
+          activationBits, dropProbability, seed);
     }
   }
 }

@@ -53,6 +53,17 @@ public record LlamaConfig(
     }
   }
 
+  /**
+   * This config with an output projection of its own: what a model whose embedding and output
+   * projection were transformed apart (a rotated residual stream) needs, even when the original
+   * shares one table.
+   */
+  public LlamaConfig withUntiedEmbeddings() {
+    return new LlamaConfig(architecture, hiddenSize, intermediateSize, numLayers, numHeads,
+        numKeyValueHeads, headDim, vocabSize, maxPositions, rmsNormEps, rope, false, attentionBias,
+        bosTokenId, eosTokenId);
+  }
+
   /** Width of the concatenated query heads. */
   public int queryWidth() {
     return numHeads * headDim;

@@ -6,21 +6,21 @@ import dev.calibra.calibration.uniform.QuantizedMatrix;
 import dev.calibra.calibration.vq.VqMatrix;
 import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.Tensor;
+import dev.calibra.model.cpu.CpuBackend;
 import dev.calibra.model.llama.BlockWeights;
 import dev.calibra.model.llama.Linear;
+import dev.calibra.model.llama.LlamaWeightSource;
 import dev.calibra.storage.artifact.ArtifactTensor;
 import dev.calibra.storage.artifact.BitPacking;
 import dev.calibra.storage.artifact.FloatPayload;
 import dev.calibra.storage.artifact.UniformPayload;
 import dev.calibra.storage.artifact.VqPayload;
 import dev.calibra.storage.hf.HfTensorNames;
-import dev.calibra.storage.safetensors.SafetensorsCheckpoint;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
-/** Turns calibration results and checkpoint tensors into artifact rows. */
+/** Turns calibration results and a model's float tensors into artifact rows. */
 public final class ArtifactTensors {
 
   private ArtifactTensors() {}
@@ -68,11 +68,26 @@ public final class ArtifactTensors {
             matrix.codebooks() == 1 ? null : matrix.codebookRows()));
   }
 
-  /** A checkpoint tensor kept float, with the shape it has in the checkpoint. */
-  public static ArtifactTensor floats(String name, int block, SafetensorsCheckpoint checkpoint)
-      throws IOException {
-    int[] shape = Arrays.stream(checkpoint.tensor(name).shape()).mapToInt(Math::toIntExact).toArray();
-    return new ArtifactTensor(name, block, shape, new FloatPayload(checkpoint.readFloats(name)));
+  /**
+   * The tensors outside blocks, float, as {@code weights} gives them (a rotated model's differ
+   * from its checkpoint's): embedding, final norm and, unless {@code headWritten} (a quantized
+   * output projection the caller writes itself) or the model ties it to the embedding, the
+   * output projection. Handed to {@code out} one at a time, so that only one is held.
+   */
+  public static void outsideBlocks(LlamaWeightSource weights, boolean headWritten,
+      TensorSink out) throws IOException {
+    CpuBackend cpu = new CpuBackend();
+    out.write(matrix(HfTensorNames.EMBEDDING, weights.embedding(cpu), cpu));
+    out.write(vector(HfTensorNames.FINAL_NORM, ArtifactTensor.NO_BLOCK, weights.finalNorm(cpu),
+        cpu));
+    if (!headWritten && !weights.config().tieWordEmbeddings()) {
+      out.write(matrix(HfTensorNames.LM_HEAD, weights.lmHead(cpu), cpu));
+    }
+  }
+
+  /** Where {@link #outsideBlocks} puts its rows: an artifact writer's {@code write}. */
+  public interface TensorSink {
+    void write(ArtifactTensor tensor) throws IOException;
   }
 
   /**
@@ -95,6 +110,12 @@ public final class ArtifactTensors {
       }
     }
     return tensors;
+  }
+
+  /** A float table outside blocks (embedding, output projection), [rows, cols]. */
+  private static ArtifactTensor matrix(String name, Tensor tensor, Backend backend) {
+    return new ArtifactTensor(name, ArtifactTensor.NO_BLOCK,
+        new int[] {tensor.rows(), tensor.cols()}, new FloatPayload(backend.download(tensor)));
   }
 
   /** A 1×n tensor stored with the one-dimensional shape Hugging Face gives norms and biases. */

@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.calibra.calibration.QuantizedBlock;
 import dev.calibra.calibration.uniform.QuantizationScheme;
 import dev.calibra.calibration.uniform.UniformQuantizer;
-import dev.calibra.model.llama.LlamaConfig;
 import dev.calibra.model.backend.Backend;
+import dev.calibra.model.cpu.CpuBackend;
 import dev.calibra.model.llama.Linear;
+import dev.calibra.model.llama.LlamaConfig;
+import dev.calibra.model.llama.LlamaWeightSource;
 import dev.calibra.storage.FileLocation;
 import dev.calibra.storage.LocalDirectories;
 import dev.calibra.storage.artifact.ArtifactMerger;
@@ -18,7 +20,6 @@ import dev.calibra.storage.artifact.PartRange;
 import dev.calibra.storage.artifact.TokenizerReference;
 import dev.calibra.storage.hf.HfTensorNames;
 import dev.calibra.storage.hf.ModelDirectory;
-import dev.calibra.storage.safetensors.SafetensorsCheckpoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -42,7 +43,7 @@ public final class QuantizedRunRecorder implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final ModelDirectory model;
+  private final LlamaWeightSource weights;
   private final QuantizationScheme scheme;
   private final boolean quantizeLmHead;
   private final FileLocation target;
@@ -53,11 +54,11 @@ public final class QuantizedRunRecorder implements AutoCloseable {
   private final Backend backend;
   private int nextBlock;
 
-  private QuantizedRunRecorder(ModelDirectory model, QuantizationScheme scheme,
+  private QuantizedRunRecorder(LlamaWeightSource weights, QuantizationScheme scheme,
       boolean quantizeLmHead, FileLocation target, boolean overwrite, ArtifactMetadata metadata,
       Path partsDirectory, ArtifactWriter blocks, Backend backend) {
     this.backend = backend;
-    this.model = model;
+    this.weights = weights;
     this.scheme = scheme;
     this.quantizeLmHead = quantizeLmHead;
     this.target = target;
@@ -71,21 +72,22 @@ public final class QuantizedRunRecorder implements AutoCloseable {
    * Prepares to record a run; fails at once, before any work, when the artifact exists and
    * {@code overwrite} is false.
    *
+   * @param weights the float model the run quantizes (rotated, when the recipe rotates): the
+   *     artifact takes its config and its tensors outside blocks
    * @param recipeDetails recipe entries beyond the scheme's (activation bits, a calibration
    *     recipe), merged into the artifact's recipe; may be empty
    * @param output the artifact: a local path, file:// or hdfs:// URI
    * @param backend the backend the run's blocks live on
    */
-  public static QuantizedRunRecorder start(ModelDirectory model, String method,
-      QuantizationScheme scheme, boolean quantizeLmHead, ObjectNode recipeDetails, String output,
-      boolean overwrite, Backend backend) throws IOException {
+  public static QuantizedRunRecorder start(ModelDirectory model, LlamaWeightSource weights,
+      String method, QuantizationScheme scheme, boolean quantizeLmHead, ObjectNode recipeDetails,
+      String output, boolean overwrite, Backend backend) throws IOException {
     FileLocation target = FileLocation.of(output, new Configuration());
     if (!overwrite && target.exists()) {
       throw new FileAlreadyExistsException("artifact " + target + " already exists; choose another "
           + "--output, delete it, or add --overwrite");
     }
-    ObjectNode config = (ObjectNode) JSON.readTree(model.location().child(ModelDirectory.CONFIG_FILE)
-        .readAllBytes(16L << 20));
+    ObjectNode config = ModelConfigJson.read(model, weights.config());
     ObjectNode recipe = recipe(method, scheme, quantizeLmHead);
     recipe.setAll(recipeDetails);
     ArtifactMetadata metadata = new ArtifactMetadata(config,
@@ -93,10 +95,10 @@ public final class QuantizedRunRecorder implements AutoCloseable {
         ArtifactMetadata.emptyObject(), provenance("calibra quantize"), Optional.empty());
     Path parts = Files.createTempDirectory("calibra-parts-");
     try {
-      int last = model.config().numLayers() - 1;
+      int last = weights.config().numLayers() - 1;
       ArtifactWriter blocks = ArtifactWriter.create(local(parts.resolve("blocks.arrow")),
           metadata.asPart(PartRange.blocks(0, last)), false);
-      return new QuantizedRunRecorder(model, scheme, quantizeLmHead, target, overwrite, metadata,
+      return new QuantizedRunRecorder(weights, scheme, quantizeLmHead, target, overwrite, metadata,
           parts, blocks, backend);
     } catch (IOException | RuntimeException e) {
       LocalDirectories.deleteRecursively(parts);
@@ -129,7 +131,7 @@ public final class QuantizedRunRecorder implements AutoCloseable {
    * is. Every block must have been recorded.
    */
   public FileLocation commit(ObjectNode metrics) throws IOException {
-    LlamaConfig config = model.config();
+    LlamaConfig config = weights.config();
     if (nextBlock != config.numLayers()) {
       throw new IllegalStateException("only " + nextBlock + " of " + config.numLayers()
           + " blocks were recorded");
@@ -138,17 +140,13 @@ public final class QuantizedRunRecorder implements AutoCloseable {
     FileLocation outside = local(partsDirectory.resolve("outside-blocks.arrow"));
     try (ArtifactWriter writer = ArtifactWriter.create(outside,
         metadata.asPart(PartRange.OUTSIDE_BLOCKS), false)) {
-      SafetensorsCheckpoint checkpoint = model.checkpoint();
-      writer.write(ArtifactTensors.floats(HfTensorNames.EMBEDDING, ArtifactTensor.NO_BLOCK, checkpoint));
-      writer.write(ArtifactTensors.floats(HfTensorNames.FINAL_NORM, ArtifactTensor.NO_BLOCK, checkpoint));
-      String head = config.tieWordEmbeddings() ? HfTensorNames.EMBEDDING : HfTensorNames.LM_HEAD;
+      ArtifactTensors.outsideBlocks(weights, quantizeLmHead, writer::write);
       if (quantizeLmHead) {
         // The same quantizer on the same weights as the run's lm_head: the same codes.
+        CpuBackend cpu = new CpuBackend();
         writer.write(ArtifactTensors.uniform(HfTensorNames.LM_HEAD, ArtifactTensor.NO_BLOCK,
-            new UniformQuantizer(scheme).quantize(checkpoint.readFloats(head), config.vocabSize(),
-                config.hiddenSize())));
-      } else if (!config.tieWordEmbeddings()) {
-        writer.write(ArtifactTensors.floats(HfTensorNames.LM_HEAD, ArtifactTensor.NO_BLOCK, checkpoint));
+            new UniformQuantizer(scheme).quantize(cpu.download(weights.lmHead(cpu)),
+                config.vocabSize(), config.hiddenSize())));
       }
       writer.commit();
     }

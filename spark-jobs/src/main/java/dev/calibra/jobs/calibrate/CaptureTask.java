@@ -51,7 +51,7 @@ public final class CaptureTask {
     try (Backends.Selected opened = TaskBackends.open(spec.backend(), environment.gpu());
         ModelDirectory model = ModelDirectory.open(spec.model())) {
       Backend backend = opened.backend();
-      LlamaWeightSource weights = model.weights();
+      LlamaWeightSource weights = CbqCalibrator.modelToCalibrate(model.weights(), spec.recipe());
       List<int[]> samples = TokenIdFiles.read(work.calibrationSamples().toString(), null);
       ActivationStreams streams = new CbqCalibrator(backend, spec.recipe(),
           CalibrationListener.SILENT).embed(weights, samples);

@@ -2,8 +2,10 @@ package dev.calibra.jobs.calibrate;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.calibra.calibration.cbq.CbqCalibrator;
 import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.jobs.artifact.ModelConfigJson;
 import dev.calibra.jobs.workdir.JsonFiles;
 import dev.calibra.model.llama.Linear;
 import dev.calibra.partitioning.Schedule;
@@ -69,8 +71,8 @@ public final class JobArtifact {
 
   /** The metadata every part of the job carries: model config, tokenizer, recipe, provenance. */
   static ArtifactMetadata metadata(ModelDirectory model, JobSpec spec) throws IOException {
-    ObjectNode config = (ObjectNode) JsonFiles.JSON.readTree(
-        model.location().child(ModelDirectory.CONFIG_FILE).readAllBytes(16L << 20));
+    ObjectNode config = ModelConfigJson.read(model,
+        CbqCalibrator.modelToCalibrate(model.weights(), spec.recipe()).config());
     return new ArtifactMetadata(config, TokenizerReference.describe(model.location()),
         spec.artifactRecipe(), ArtifactMetadata.emptyObject(), provenance(), Optional.empty());
   }

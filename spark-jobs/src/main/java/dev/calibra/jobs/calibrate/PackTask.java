@@ -1,18 +1,15 @@
 package dev.calibra.jobs.calibrate;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.calibra.calibration.cbq.CbqCalibrator;
 import dev.calibra.jobs.artifact.ArtifactTensors;
 import dev.calibra.jobs.workdir.JsonFiles;
 import dev.calibra.jobs.workdir.WorkDirectory;
-import dev.calibra.model.llama.LlamaConfig;
 import dev.calibra.storage.FileLocation;
 import dev.calibra.storage.artifact.ArtifactMerger;
-import dev.calibra.storage.artifact.ArtifactTensor;
 import dev.calibra.storage.artifact.ArtifactWriter;
 import dev.calibra.storage.artifact.PartRange;
-import dev.calibra.storage.hf.HfTensorNames;
 import dev.calibra.storage.hf.ModelDirectory;
-import dev.calibra.storage.safetensors.SafetensorsCheckpoint;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,17 +54,15 @@ public final class PackTask {
     }
   }
 
-  /** Embedding, final norm and, when not tied, the output projection: all kept float. */
+  /**
+   * Embedding, final norm and, when not tied, the output projection, all kept float, of the model
+   * the shards calibrated (rotated, when the recipe rotates).
+   */
   private void writeOutsideBlocks(FileLocation target, ModelDirectory model) throws IOException {
-    LlamaConfig config = model.config();
-    SafetensorsCheckpoint checkpoint = model.checkpoint();
     try (ArtifactWriter writer = ArtifactWriter.create(target,
         JobArtifact.metadata(model, spec).asPart(PartRange.OUTSIDE_BLOCKS), true)) {
-      writer.write(ArtifactTensors.floats(HfTensorNames.EMBEDDING, ArtifactTensor.NO_BLOCK, checkpoint));
-      writer.write(ArtifactTensors.floats(HfTensorNames.FINAL_NORM, ArtifactTensor.NO_BLOCK, checkpoint));
-      if (!config.tieWordEmbeddings()) {
-        writer.write(ArtifactTensors.floats(HfTensorNames.LM_HEAD, ArtifactTensor.NO_BLOCK, checkpoint));
-      }
+      ArtifactTensors.outsideBlocks(
+          CbqCalibrator.modelToCalibrate(model.weights(), spec.recipe()), false, writer::write);
       writer.commit();
     }
   }

@@ -69,7 +69,8 @@ public final class ShardTask {
       LOG.info("shard {}: windows {}, blocks {}, on {} (attempt {})", shard.index(),
           shard.windowLabel(), shard.trainedBlocks().label(), opened.description(),
           environment.attempt());
-      PreloadedBlocks weights = PreloadedBlocks.load(model.weights(), backend,
+      PreloadedBlocks weights = PreloadedBlocks.load(
+          CbqCalibrator.modelToCalibrate(model.weights(), recipe), backend,
           shard.warmUpBlocks(), shard.trainedBlocks());
       double loadSeconds = seconds(start);
 

@@ -27,6 +27,7 @@ record CbqOptions(
     Integer endToEndEpochs,
     boolean noLearnedClipping,
     boolean noPreprocessing,
+    boolean rotate,
     int activationBits,
     long seed,
     String vq,
@@ -65,6 +66,9 @@ record CbqOptions(
         + "model's logits), 0 skips it [default: 4]"});
     HELP.put("--no-lwc", new String[] {"", "cbq: keep each group's full range (no learned clipping)"});
     HELP.put("--no-cfp", new String[] {"", "cbq: no coarse-to-fine outlier pre-processing"});
+    HELP.put("--rotate", new String[] {"", "cbq: rotate the residual stream and each value head by "
+        + "random orthogonal matrices first (the float model's output is unchanged; the artifact "
+        + "gets an output projection of its own); helps models with uneven weights most"});
     HELP.put("--act-bits", new String[] {"N", "cbq: also quantize linear-layer inputs per token to N "
         + "bits (8 for W4A8, 4 for W4A4) [default: 0, float activations]"});
     HELP.put("--seed", new String[] {"N", "cbq: seed of every random choice [default: 0]"});
@@ -105,6 +109,7 @@ record CbqOptions(
         optionalInt(values, END_TO_END_OPTION, 0),
         values.containsKey("--no-lwc"),
         values.containsKey("--no-cfp"),
+        values.containsKey("--rotate"),
         QuantizeOptions.intOption(values, "--act-bits", 0, 0),
         QuantizeOptions.intOption(values, "--seed", 0, 0),
         values.get("--vq"),
@@ -151,6 +156,9 @@ record CbqOptions(
     }
     if (noPreprocessing) {
       b.preprocessing(false, false);
+    }
+    if (rotate) {
+      b.rotate(true);
     }
     if (activationBits > 0) {
       b.activations(activationBits, defaults.dropProbability());

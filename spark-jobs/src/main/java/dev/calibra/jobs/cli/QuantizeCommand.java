@@ -124,8 +124,11 @@ final class QuantizeCommand {
         + (vq == null ? "" : " vq " + vq.label());
     long[] storedBits = new long[2]; // bits stored, weights quantized
     List<Map<String, Object>> layers = new ArrayList<>();
+    // What the artifact's float tensors come from: the model as calibration sees it.
+    LlamaWeightSource floatModel = recipe == null ? model.weights()
+        : CbqCalibrator.modelToCalibrate(model.weights(), recipe);
     try (QuantizedRunRecorder recorder = options.output() == null ? null
-        : QuantizedRunRecorder.start(model, options.method(), scheme, options.quantizeLmHead(),
+        : QuantizedRunRecorder.start(model, floatModel, options.method(), scheme, options.quantizeLmHead(),
             recipeDetails(recipe, vq), options.output(), options.overwrite(), backend)) {
       Consumer<QuantizedBlock> onBlock = block -> {
         layers.addAll(layerErrors(block));
