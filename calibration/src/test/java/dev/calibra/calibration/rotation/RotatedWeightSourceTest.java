@@ -7,18 +7,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.calibra.calibration.QuantizedWeightSource;
 import dev.calibra.calibration.rtn.RoundToNearest;
 import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.model.backend.Backend;
+import dev.calibra.model.backend.Tensor;
 import dev.calibra.model.cpu.CpuBackend;
 import dev.calibra.model.eval.EvaluationWindows;
 import dev.calibra.model.eval.PerplexityEvaluator;
 import dev.calibra.model.llama.BlockWeights;
 import dev.calibra.model.llama.LayerwiseRunner;
+import dev.calibra.model.llama.Linear;
+import dev.calibra.model.llama.LlamaConfig;
 import dev.calibra.model.llama.LlamaWeightSource;
+import dev.calibra.model.llama.RopeScaling;
 import dev.calibra.storage.hf.ModelDirectory;
 import dev.calibra.storage.tokens.TokenIdFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -51,16 +58,26 @@ class RotatedWeightSourceTest {
       }
       float[] expected = logits(original, sequences);
       float[] rotated = logits(new RotatedWeightSource(original, 7), sequences);
-      double difference = 0;
-      double size = 0;
-      for (int i = 0; i < expected.length; i++) {
-        difference += Math.pow(rotated[i] - expected[i], 2);
-        size += Math.pow(expected[i], 2);
-      }
-      double relative = Math.sqrt(difference / size);
+      double relative = relativeDifference(rotated, expected);
       System.out.printf("%s: rotated logits differ by %.2e relative%n", name, relative);
       assertTrue(relative < 1e-5, name + ": " + relative);
     }
+  }
+
+  /**
+   * A qwen2-style model (biases on q, k and v, which the shared models lack), random weights:
+   * the value bias turns with its head, the others stay.
+   */
+  @Test
+  void computesTheSameLogitsWithAttentionBiases() {
+    LlamaConfig config = new LlamaConfig("qwen2", 16, 24, 2, 4, 2, 4, 40, 64, 1e-5f,
+        RopeScaling.standard(10000), true, true, 1, 2);
+    LlamaWeightSource original = new RandomModel(config, new Random(3));
+    List<int[]> sequences = List.of(new Random(4).ints(32, 0, 40).toArray());
+    float[] expected = logits(original, sequences);
+    float[] rotated = logits(new RotatedWeightSource(original, 9), sequences);
+    assertTrue(relativeDifference(rotated, expected) < 1e-5,
+        "relative " + relativeDifference(rotated, expected));
   }
 
   @Test
@@ -109,6 +126,74 @@ class RotatedWeightSourceTest {
         (sequence, first, logits) -> System.arraycopy(backend.download(logits), 0, all,
             (sequence * length + first) * vocab, logits.rows() * vocab));
     return all;
+  }
+
+  /** ‖a − b‖ / ‖b‖. */
+  private static double relativeDifference(float[] a, float[] b) {
+    double difference = 0;
+    double size = 0;
+    for (int i = 0; i < b.length; i++) {
+      difference += Math.pow(a[i] - b[i], 2);
+      size += Math.pow(b[i], 2);
+    }
+    return Math.sqrt(difference / size);
+  }
+
+  /** Gaussian weights and biases, norm gains around 1, fixed by the seed given. */
+  private static final class RandomModel implements LlamaWeightSource {
+    private final LlamaConfig config;
+    private final long seed;
+
+    RandomModel(LlamaConfig config, Random random) {
+      this.config = config;
+      this.seed = random.nextLong();
+    }
+
+    @Override
+    public LlamaConfig config() {
+      return config;
+    }
+
+    @Override
+    public Tensor embedding(Backend backend) {
+      return gaussian(backend, new Random(seed), config.vocabSize(), config.hiddenSize(), 0, 1);
+    }
+
+    @Override
+    public BlockWeights block(int index, Backend backend) {
+      Random random = new Random(seed + 1 + index);
+      Map<Linear, Tensor> weights = new EnumMap<>(Linear.class);
+      Map<Linear, Tensor> biases = new EnumMap<>(Linear.class);
+      for (Linear linear : Linear.values()) {
+        int[] shape = config.weightShape(linear);
+        weights.put(linear, gaussian(backend, random, shape[0], shape[1], 0,
+            1 / Math.sqrt(shape[1])));
+        if (linear.takesAttentionBias()) {
+          biases.put(linear, gaussian(backend, random, 1, shape[0], 0, 0.3));
+        }
+      }
+      return new BlockWeights(config, gaussian(backend, random, 1, config.hiddenSize(), 1, 0.2),
+          gaussian(backend, random, 1, config.hiddenSize(), 1, 0.2), weights, biases);
+    }
+
+    @Override
+    public Tensor finalNorm(Backend backend) {
+      return gaussian(backend, new Random(seed - 1), 1, config.hiddenSize(), 1, 0.2);
+    }
+
+    @Override
+    public Tensor lmHead(Backend backend) {
+      return embedding(backend);
+    }
+
+    private static Tensor gaussian(Backend backend, Random random, int rows, int cols,
+        double mean, double std) {
+      float[] values = new float[rows * cols];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = (float) (mean + std * random.nextGaussian());
+      }
+      return backend.upload(values, rows, cols);
+    }
   }
 
   private double perplexity(LlamaWeightSource weights, List<int[]> windows) {
