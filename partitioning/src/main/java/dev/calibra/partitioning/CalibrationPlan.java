@@ -126,8 +126,18 @@ public record CalibrationPlan(
    * task, which may land on any of them.
    */
   public boolean endToEndFits() {
-    long peak = endToEndPeakBytes();
-    return executors.stream().allMatch(e -> peak <= e.usableBytes(safetyMargin));
+    return endToEndPeakBytes() <= smallestUsableBytes();
+  }
+
+  /** For logs: the end-to-end pass's estimated peak against the smallest executor's memory. */
+  public String describeEndToEnd() {
+    return "the whole model as one window needs about " + Units.bytes(endToEndPeakBytes())
+        + "; the smallest slot has " + Units.bytes(smallestUsableBytes()) + " ("
+        + Units.percent(safetyMargin) + " of its memory kept free)";
+  }
+
+  private long smallestUsableBytes() {
+    return executors.stream().mapToLong(e -> e.usableBytes(safetyMargin)).min().orElse(0);
   }
 
   /**

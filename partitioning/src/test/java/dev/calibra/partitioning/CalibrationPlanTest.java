@@ -83,6 +83,8 @@ class CalibrationPlanTest {
     CalibrationPlan tight = CalibrationPlan.create(FIVE, Shapes.TINY_RECIPE, Schedule.SEQUENTIAL,
         cpus(2, 129_902));
     assertFalse(tight.endToEndFits());
+    assertEquals("the whole model as one window needs about 114 KiB; the smallest slot has "
+        + "114 KiB (10% of its memory kept free)", tight.describeEndToEnd());
     // One small executor is enough to refuse: the pass's task may land on any.
     List<ExecutorSpec> mixed = new ArrayList<>(cpus(1, 1 << 20));
     mixed.add(new ExecutorSpec("small", ExecutorKind.CPU, 100_000, SPEED));
