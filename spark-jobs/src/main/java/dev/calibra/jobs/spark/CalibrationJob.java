@@ -136,7 +136,7 @@ public final class CalibrationJob {
       LOG.info("calibration: {}; evaluation: {}; {}", data.description(), evaluation.description(),
           resumed ? "resuming the work directory's job" : "a new job");
       LOG.info("\n" + plan.describe());
-      CbqRecipe recipe = runnable(options.recipe(), plan);
+      CbqRecipe recipe = EndToEndStage.recipeFor(options.recipe(), plan);
       String artifactRecipe = JobArtifact.recipe(recipe, vqJson, options.schedule(),
           plan.shards(), samples.size(), samples.get(0).length, JobIdentity.checksum(samples))
           .toString();
@@ -147,27 +147,6 @@ public final class CalibrationJob {
       summary.inputs(model.location().toString(), config, data, evaluation, plan, resumed);
       return new Prepared(spec, plan, evaluation.windows().size());
     }
-  }
-
-  /**
-   * The recipe the job runs: the options' recipe, less its end-to-end pass when the plan's
-   * memory model says that the whole model as one window does not fit a slot, so that the
-   * artifact's recipe never claims a pass it did not get. The plan, and with it the decision,
-   * is the same on every run over the work directory.
-   */
-  private static CbqRecipe runnable(CbqRecipe recipe, CalibrationPlan plan) {
-    if (recipe.endToEndEpochs() == 0) {
-      return recipe;
-    }
-    if (plan.endToEndFits()) {
-      LOG.info("end-to-end pass: {} epoch(s) after the shards; {}", recipe.endToEndEpochs(),
-          plan.describeEndToEnd());
-      return recipe;
-    }
-    LOG.warn("end-to-end pass skipped: {}. The artifact's recipe records 0 end-to-end epochs; "
-        + "give the slots more memory for it, or --e2e-epochs 0 to say so up front",
-        plan.describeEndToEnd());
-    return recipe.withoutEndToEnd();
   }
 
   /** The capture stage; returns the blocks whose activations it wrote (none when all were there). */

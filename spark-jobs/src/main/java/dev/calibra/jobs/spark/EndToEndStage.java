@@ -1,10 +1,12 @@
 package dev.calibra.jobs.spark;
 
+import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.jobs.calibrate.EndToEndReport;
 import dev.calibra.jobs.calibrate.EndToEndTask;
 import dev.calibra.jobs.calibrate.JobSpec;
 import dev.calibra.jobs.workdir.JsonFiles;
 import dev.calibra.jobs.workdir.WorkDirectory;
+import dev.calibra.partitioning.CalibrationPlan;
 import dev.calibra.storage.FileLocation;
 import java.io.IOException;
 import java.util.List;
@@ -28,6 +30,27 @@ final class EndToEndStage {
   record Result(EndToEndReport report, boolean ran) {}
 
   private EndToEndStage() {}
+
+  /**
+   * The recipe the job runs: {@code recipe}, less its end-to-end pass when the plan's memory
+   * model says that the whole model as one window does not fit a slot, so that the artifact's
+   * recipe never claims a pass it did not get. The plan, and with it the decision, is the same
+   * on every run over the work directory.
+   */
+  static CbqRecipe recipeFor(CbqRecipe recipe, CalibrationPlan plan) {
+    if (recipe.endToEndEpochs() == 0) {
+      return recipe;
+    }
+    if (plan.endToEndFits()) {
+      LOG.info("end-to-end pass: {} epoch(s) after the shards; {}", recipe.endToEndEpochs(),
+          plan.describeEndToEnd());
+      return recipe;
+    }
+    LOG.warn("end-to-end pass skipped: {}. The artifact's recipe records 0 end-to-end epochs; "
+        + "give the slots more memory for it, or --e2e-epochs 0 to say so up front",
+        plan.describeEndToEnd());
+    return recipe.withoutEndToEnd();
+  }
 
   /**
    * @param shards how many shards the plan has
