@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * then runs the stages capture → calibrate → end-to-end (when the recipe has the pass and the
  * whole model fits a slot) → pack → evaluate as Spark jobs, each a handful of tasks that read
  * and write the work directory. Only descriptions of work go to the tasks and only small reports
- * come back. Whatever an earlier run over the same work directory finished
- * is skipped. Returns the run's summary.
+ * come back. Whatever an earlier run over the same work directory finished is skipped. Returns
+ * the run's summary.
  */
 public final class CalibrationJob {
 
@@ -142,8 +142,7 @@ public final class CalibrationJob {
           .toString();
       JobSpec spec = new JobSpec(model.location().toString(), work.root().toString(),
           output.toString(), JobSpec.recipeToJson(recipe), vqJson, artifactRecipe,
-          options.schedule(),
-          options.backend());
+          options.schedule(), options.backend());
       summary.inputs(model.location().toString(), config, data, evaluation, plan, resumed);
       return new Prepared(spec, plan, evaluation.windows().size());
     }
