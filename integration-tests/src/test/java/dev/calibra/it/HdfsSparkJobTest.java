@@ -64,7 +64,7 @@ class HdfsSparkJobTest {
         "--eval-tokens", sequences + "#evaluation", "--backend", "cpu", "--output", artifact,
         "--work-dir", root + "work/stories", "--summary", local.resolve("summary.json").toString(),
         "--schedule", "sequential", "--bits", "3", "--group", "32", "--epochs", "1",
-        "--batch-size", "2"};
+        "--batch-size", "2", "--e2e-epochs", "1"};
 
     CliRun.succeeding(job);
     JsonNode summary = SharedData.json(local.resolve("summary.json"));
@@ -72,6 +72,8 @@ class HdfsSparkJobTest {
     assertTrue(hdfs.exists(new org.apache.hadoop.fs.Path("/out/model.arrow")));
     assertTrue(hdfs.exists(new org.apache.hadoop.fs.Path("/work/stories/capture")),
         "activations between stages live in the HDFS work directory");
+    assertTrue(hdfs.exists(new org.apache.hadoop.fs.Path("/work/stories/parts/end-to-end.arrow")),
+        "the end-to-end pass's part, which the artifact was merged from");
     byte[] first = read("/out/model.arrow");
 
     double perplexity = summary.path("perplexity").path("quantized").asDouble();
@@ -83,6 +85,7 @@ class HdfsSparkJobTest {
     CliRun.succeeding(job);
     JsonNode second = SharedData.json(local.resolve("summary.json"));
     assertEquals(0, second.path("stages").path("calibrate").path("calibrated_shards").asInt());
+    assertTrue(second.path("stages").path("end_to_end").path("skipped").asBoolean());
     assertArrayEquals(first, read("/out/model.arrow"));
   }
 

@@ -38,28 +38,39 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LocalSparkJobTest {
 
+  /** {@link StoriesJobArgs#RECIPE_ARGS}: one epoch per window, one end-to-end pass. */
+  private static final CbqRecipe RECIPE = new CbqRecipe.Builder(new QuantizationScheme(3, 32))
+      .epochs(1).batchSize(2).endToEnd(1, CbqRecipe.defaults(new QuantizationScheme(3, 32))
+          .endToEndLearningRate()).build();
+
   @TempDir
   Path directory;
 
   @Test
-  void theSequentialScheduleWritesTheCodesOfASingleMachineCalibration() throws Exception {
+  void theSequentialScheduleWritesTheCodesAndScalesOfASingleMachineCalibration()
+      throws Exception {
     CliRun run = CliRun.succeeding(command(StoriesJobArgs.of(directory, "--schedule",
         "sequential")));
     JsonNode summary = summary();
     assertEquals(2, summary.path("plan").path("shards").size(), run.out());
     assertEquals(2, summary.path("stages").path("calibrate").path("calibrated_shards").asInt());
+    JsonNode endToEnd = summary.path("stages").path("end_to_end");
+    assertEquals(1, endToEnd.path("epochs").asInt(), endToEnd.toString());
+    assertFalse(endToEnd.path("skipped").asBoolean(), endToEnd.toString());
+    assertEquals(4, endToEnd.path("report").path("window").path("index").asInt(),
+        "the pass follows windows 0-3");
+    assertTrue(run.out().contains("end-to-end pass: window 4, loss"), run.out());
 
-    CbqRecipe recipe = new CbqRecipe.Builder(new QuantizationScheme(3, 32)).epochs(1).batchSize(2)
-        .endToEnd(0, 0f).build(); // the job runs no end-to-end tuning
     Path model = SharedData.model("stories260K");
     List<int[]> samples = TokenIdFiles.read(model.resolve("sequences.json").toString(),
         "calibration").subList(0, StoriesJobArgs.SAMPLES);
     CalibratedModel whole;
     try (ModelDirectory directoryModel = ModelDirectory.open(model.toString())) {
-      whole = new CbqCalibrator(new CpuBackend(), recipe, CalibrationListener.SILENT)
+      whole = new CbqCalibrator(new CpuBackend(), RECIPE, CalibrationListener.SILENT)
           .calibrate(directoryModel.weights(), samples);
     }
     try (ArtifactReader artifact = ArtifactReader.open(artifact())) {
+      assertEquals(1, artifact.metadata().recipe().path("cbq").path("end_to_end_epochs").asInt());
       for (int b = 0; b < 5; b++) {
         for (Linear linear : Linear.values()) {
           QuantizedMatrix expected = whole.blocks().get(b).matrices().get(linear);
@@ -84,14 +95,12 @@ class LocalSparkJobTest {
 
     VqRecipe vq = VqRecipe.parse(rules);
     vq = vq.withTraining(vq.training().withCandidates(2));
-    CbqRecipe recipe = new CbqRecipe.Builder(new QuantizationScheme(3, 32)).epochs(1).batchSize(2)
-        .endToEnd(0, 0f).build(); // the job runs no end-to-end tuning
     Path model = SharedData.model("stories260K");
     List<int[]> samples = TokenIdFiles.read(model.resolve("sequences.json").toString(),
         "calibration").subList(0, StoriesJobArgs.SAMPLES);
     CalibratedModel whole;
     try (ModelDirectory directoryModel = ModelDirectory.open(model.toString())) {
-      whole = new CbqCalibrator(new CpuBackend(), recipe, vq, CalibrationListener.SILENT)
+      whole = new CbqCalibrator(new CpuBackend(), RECIPE, vq, CalibrationListener.SILENT)
           .calibrate(directoryModel.weights(), samples);
     }
     try (ArtifactReader artifact = ArtifactReader.open(artifact())) {

@@ -8,6 +8,7 @@ import dev.calibra.calibration.cbq.CalibrationListener;
 import dev.calibra.calibration.cbq.CbqCalibrator;
 import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.calibration.uniform.QuantizationScheme;
+import dev.calibra.calibration.uniform.QuantizedMatrix;
 import dev.calibra.model.cpu.CpuBackend;
 import dev.calibra.model.llama.Linear;
 import dev.calibra.storage.FileLocation;
@@ -25,8 +26,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The calibration job with a rotating recipe (local Spark): every task (capture, shards, pack)
- * must see the same rotated model, so the artifact holds exactly what a single machine's
+ * The calibration job with a rotating recipe (local Spark): every task (capture, shards, the
+ * end-to-end pass, pack) must see the same rotated model, so the artifact holds exactly what a single machine's
  * rotated calibration makes, with the rotated model's own output projection.
  */
 class RotatedSparkJobTest {
@@ -37,10 +38,11 @@ class RotatedSparkJobTest {
   @Test
   void theJobWritesTheRotatedModelASingleMachineCalibrates() throws Exception {
     CliRun.succeeding(command(StoriesJobArgs.of(directory, "--schedule", "sequential",
-        "--rotate", "--e2e-epochs", "0")));
+        "--rotate")));
 
-    CbqRecipe recipe = new CbqRecipe.Builder(new QuantizationScheme(3, 32)).epochs(1).batchSize(2)
-        .endToEnd(0, 0f).rotate(true).build();
+    QuantizationScheme w3g32 = new QuantizationScheme(3, 32);
+    CbqRecipe recipe = new CbqRecipe.Builder(w3g32).epochs(1).batchSize(2)
+        .endToEnd(1, CbqRecipe.defaults(w3g32).endToEndLearningRate()).rotate(true).build();
     Path model = SharedData.model("stories260K");
     List<int[]> samples = TokenIdFiles.read(model.resolve("sequences.json").toString(),
         "calibration").subList(0, StoriesJobArgs.SAMPLES);
@@ -54,8 +56,10 @@ class RotatedSparkJobTest {
         for (Linear linear : Linear.values()) {
           UniformPayload stored = (UniformPayload) artifact.read(HfTensorNames.weight(b, linear))
               .payload();
-          assertArrayEquals(BitPacking.pack(whole.blocks().get(b).matrices().get(linear).codes(),
-              3), stored.packedCodes(), "block " + b + " " + linear);
+          QuantizedMatrix expected = whole.blocks().get(b).matrices().get(linear);
+          assertArrayEquals(BitPacking.pack(expected.codes(), 3), stored.packedCodes(),
+              "block " + b + " " + linear);
+          assertArrayEquals(expected.scales(), stored.scales(), 0f, "block " + b + " " + linear);
         }
       }
       assertFalse(artifact.metadata().modelConfig().get("tie_word_embeddings").asBoolean());

@@ -6,14 +6,15 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Arguments of a short calibration job on stories260K (5 blocks, 8 samples, one epoch) that the
- * Spark job tests share: small enough for a few seconds a run, real enough to go through every
- * stage. {@link #RECIPE_ARGS} is what a single-machine calibration must match.
+ * Arguments of a short calibration job on stories260K (5 blocks, 8 samples, one epoch per
+ * window, one end-to-end pass) that the Spark job tests share: small enough for a few seconds a
+ * run, real enough to go through every stage. {@link #RECIPE_ARGS} is what a single-machine
+ * calibration must match.
  */
 final class StoriesJobArgs {
 
   static final String[] RECIPE_ARGS = {"--bits", "3", "--group", "32", "--epochs", "1",
-      "--batch-size", "2"};
+      "--batch-size", "2", "--e2e-epochs", "1"};
   static final int SAMPLES = 8;
 
   private StoriesJobArgs() {}

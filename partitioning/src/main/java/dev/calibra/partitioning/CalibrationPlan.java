@@ -116,6 +116,30 @@ public record CalibrationPlan(
     return shards.stream().filter(s -> s.executor() == executor).mapToDouble(Shard::seconds).sum();
   }
 
+  /** Estimated peak of the end-to-end pass, the whole model as one window on one executor. */
+  public long endToEndPeakBytes() {
+    return new MemoryModel(model, recipe).endToEndBytes();
+  }
+
+  /**
+   * Whether the end-to-end pass fits any executor of the plan with its safety margin: it is one
+   * task, which may land on any of them.
+   */
+  public boolean endToEndFits() {
+    return endToEndPeakBytes() <= smallestUsableBytes();
+  }
+
+  /** For logs: the end-to-end pass's estimated peak against the smallest executor's memory. */
+  public String describeEndToEnd() {
+    return "the whole model as one window needs about " + Units.bytes(endToEndPeakBytes())
+        + "; the smallest slot has " + Units.bytes(smallestUsableBytes()) + " ("
+        + Units.percent(safetyMargin) + " of its memory kept free)";
+  }
+
+  private long smallestUsableBytes() {
+    return executors.stream().mapToLong(e -> e.usableBytes(safetyMargin)).min().orElse(0);
+  }
+
   /**
    * The blocks at whose input the capture stage must save the float model's activations, one per
    * shard, ascending (block 0's input is the embedding output).

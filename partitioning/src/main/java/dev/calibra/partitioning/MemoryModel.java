@@ -28,6 +28,11 @@ import dev.calibra.model.llama.Linear;
  *   batch tensors       3·4·T·h
  *   backward scratch    4·T·(5h + 2qw + 2kvw + 3i + heads + 2)
  *   rounding scratch    2·4·max(out·in)
+ * end-to-end pass (the whole model, L blocks, as one window; V = vocabulary size)
+ *   blocks              L·(float weights + 4·P + training + packed result)
+ *   calibration data    (L + 1)·4·samples·seqLen·h
+ *   batch tensors, backward scratch    as a window's
+ *   output head         4·V·h + 3·4·T·V               lm_head; both logits and their gradient
  * </pre>
  *
  * Activations are {@code BlockActivations}' tensors less its input, which is the previous block's
@@ -43,15 +48,26 @@ import dev.calibra.model.llama.Linear;
  * window's float inputs yields both its float targets (at its last block) and the next window's
  * float inputs (after w − o blocks), so the float inputs can be dropped; after training, the next
  * window's quantized inputs overwrite this one's batch by batch.
+ *
+ * <p>The end-to-end pass (calibration/CBQ.md) trains every block at once: each layer's weight is
+ * there three times (float, the windows' result it starts from, the tuned copy in training),
+ * the float input of every block for all samples stays for the whole window (the first is also
+ * the quantized stream), and the logit loss holds the output projection and a batch's logits.
+ * Its learnable steps (or codebooks) and their state are far fewer than a window's clip factors
+ * and LoRA-Rounding factors, which the estimate counts instead: an upper bound.
  */
 public final class MemoryModel {
 
   private static final long FLOAT = Float.BYTES;
 
+  private final ModelShape model;
+  private final RecipeShape recipe;
   private final BlockMemory block;
   private final WindowMemory window;
 
   public MemoryModel(ModelShape model, RecipeShape recipe) {
+    this.model = model;
+    this.recipe = recipe;
     this.block = blockOf(model, recipe);
     this.window = windowOf(model, recipe);
   }
@@ -67,6 +83,18 @@ public final class MemoryModel {
   /** Peak of training a window of {@code blocks} blocks, float weights aside. */
   public long windowTrainingBytes(int blocks) {
     return blocks * block.training() + window.total();
+  }
+
+  /** Peak of the end-to-end pass: the whole model as one window, with its output head. */
+  public long endToEndBytes() {
+    long blocks = model.blocks();
+    long perBlock = block.floatWeights() + block.quantizedWeights() + block.training()
+        + block.packedResult();
+    long calibrationData = (blocks + 1) * FLOAT * recipe.calibrationTokens() * model.hiddenSize();
+    long head = FLOAT * model.vocabSize() * model.hiddenSize()
+        + 3 * FLOAT * recipe.tokensPerBatch() * model.vocabSize();
+    return blocks * perBlock + calibrationData + window.batchTensors() + window.backwardScratch()
+        + head;
   }
 
   private static BlockMemory blockOf(ModelShape model, RecipeShape recipe) {

@@ -1,6 +1,7 @@
 package dev.calibra.partitioning;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -64,6 +65,31 @@ class CalibrationPlanTest {
     // Shards run one after another.
     assertEquals(80.0, plan.estimatedSeconds(), 1e-9);
     assertEquals(List.of(0, 2), plan.captureBlocks());
+  }
+
+  @Test
+  void theEndToEndPassFitsOnlyExecutorsThatHoldTheWholeModel() {
+    // 5 blocks of 21 296 bytes, 6 sets of calibration data (2 880), batch tensors and backward
+    // scratch (960 + 4 160), the output head (2 432): see MemoryModelTest.
+    long endToEnd = 116_912;
+    CalibrationPlan roomy = CalibrationPlan.create(FIVE, Shapes.TINY_RECIPE, Schedule.SEQUENTIAL,
+        cpus(2, 1 << 20));
+    assertEquals(endToEnd, roomy.endToEndPeakBytes());
+    assertTrue(roomy.endToEndFits());
+    // 0.9 · 129 903 = 116 912.7: just enough; a byte less leaves 116 911 usable. The windows fit
+    // both (a shard's peak is below 60 000 bytes).
+    assertTrue(CalibrationPlan.create(FIVE, Shapes.TINY_RECIPE, Schedule.SEQUENTIAL,
+        cpus(2, 129_903)).endToEndFits());
+    CalibrationPlan tight = CalibrationPlan.create(FIVE, Shapes.TINY_RECIPE, Schedule.SEQUENTIAL,
+        cpus(2, 129_902));
+    assertFalse(tight.endToEndFits());
+    assertEquals("the whole model as one window needs about 114 KiB; the smallest slot has "
+        + "114 KiB (10% of its memory kept free)", tight.describeEndToEnd());
+    // One small executor is enough to refuse: the pass's task may land on any.
+    List<ExecutorSpec> mixed = new ArrayList<>(cpus(1, 1 << 20));
+    mixed.add(new ExecutorSpec("small", ExecutorKind.CPU, 100_000, SPEED));
+    assertFalse(CalibrationPlan.create(FIVE, Shapes.TINY_RECIPE, Schedule.SEQUENTIAL, mixed)
+        .endToEndFits());
   }
 
   @Test

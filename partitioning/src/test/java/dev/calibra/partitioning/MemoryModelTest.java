@@ -56,6 +56,17 @@ class MemoryModelTest {
     assertEquals(2 * 16192 + 7328, memory.windowTrainingBytes(2));
   }
 
+  @Test
+  void tinyEndToEndPassMatchesHandComputation() {
+    MemoryModel memory = new MemoryModel(Shapes.TINY, Shapes.TINY_RECIPE);
+    // Per block: float 1 984, the windows' result 1 920, training 16 192, packed 1 200.
+    long blocks = 3 * (1984 + 1920 + 16192 + 1200);
+    long calibrationData = 4 * 4 * 15 * 8; // every block's float input and the last output
+    long head = 4 * 16 * 8 + 3 * 4 * 10 * 16; // lm_head 16×8; two logits and a gradient, 10 tokens
+    assertEquals(blocks + calibrationData + 960 + 4160 + head, memory.endToEndBytes());
+    assertEquals(73_360, memory.endToEndBytes());
+  }
+
   /**
    * UP (12×8) vector-quantized: d4, 2-bit indices, a codebook per 6 rows, 3 candidates, trained
    * codebooks. S = 12·2 = 24 sub-vectors, 72 logits, 2 codebooks of 4 entries × 4 = 32 values;

@@ -44,7 +44,8 @@ import java.util.Random;
  *
  * <p>{@link #calibrate} runs a whole model. {@link #calibrateWindows} runs a contiguous part of
  * the window sequence from given streams and hands unfinished blocks on: what a Spark task does
- * with its shard. Every random choice is derived from the recipe's seed and the block, layer or
+ * with its shard; {@link #tuneEndToEnd} the end-to-end pass over a whole model's finished
+ * blocks, what the job's end-to-end stage runs with its shards' parts. Every random choice is derived from the recipe's seed and the block, layer or
  * window index, so a model calibrated in parts learns what it learns in one piece.
  */
 public final class CbqCalibrator {
@@ -76,9 +77,7 @@ public final class CbqCalibrator {
    */
   public CalibratedModel calibrate(LlamaWeightSource floatModel, List<int[]> samples) {
     LlamaWeightSource source = modelToCalibrate(floatModel, recipe);
-    LlamaConfig config = source.config();
-    List<WindowSpan> windows = WindowLayout.of(config.numLayers(), recipe.windowSize(),
-        recipe.overlap());
+    List<WindowSpan> windows = windowsOf(source.config());
     boolean tuneSteps = recipe.endToEndEpochs() > 0;
     // With step tuning the schedule has one more window, and blocks are done only after it.
     CbqCalibrator windowStage = !tuneSteps ? this : new CbqCalibrator(backend, recipe,
@@ -86,7 +85,7 @@ public final class CbqCalibrator {
     List<QuantizedBlock> blocks = windowStage.finishedBlocks(source, embed(source, samples),
         windows);
     if (tuneSteps) {
-      blocks = tuneStepsEndToEnd(source, samples, blocks, windows.size());
+      blocks = tuneEndToEnd(source, samples, blocks);
     }
     return new CalibratedModel(source, blocks, recipe.activationBits(), backend);
   }
@@ -100,6 +99,10 @@ public final class CbqCalibrator {
   public static LlamaWeightSource modelToCalibrate(LlamaWeightSource floatModel,
       CbqRecipe recipe) {
     return recipe.rotate() ? new RotatedWeightSource(floatModel, recipe.seed()) : floatModel;
+  }
+
+  private List<WindowSpan> windowsOf(LlamaConfig config) {
+    return WindowLayout.of(config.numLayers(), recipe.windowSize(), recipe.overlap());
   }
 
   /** Runs a whole model's windows and returns its finished blocks. */
@@ -122,11 +125,28 @@ public final class CbqCalibrator {
    * reproduced their own end; this pass lets the steps of all layers settle against the model's
    * output together. Like every window it keeps its start when training made its objective
    * worse.
+   *
+   * <p>{@link #calibrate} runs it after its windows; the Spark job's end-to-end stage runs it on
+   * the blocks its shards wrote. Either way it is the schedule's last window: its index (which
+   * seeds its batch order and names it to the listener) follows the recipe's windows, so the
+   * two give the same result.
+   *
+   * @param source the model being calibrated: {@link #modelToCalibrate} of the float model
+   * @param windowed every block of the model as its windows finished it; their dequantized
+   *     weights are released as the pass takes the packed forms
+   * @return the tuned blocks, in block order
    */
-  private List<QuantizedBlock> tuneStepsEndToEnd(LlamaWeightSource source, List<int[]> samples,
-      List<QuantizedBlock> windowed, int windowIndex) {
+  public List<QuantizedBlock> tuneEndToEnd(LlamaWeightSource source, List<int[]> samples,
+      List<QuantizedBlock> windowed) {
     Map<Integer, QuantizedBlock> byIndex = new HashMap<>();
     windowed.forEach(q -> byIndex.put(q.index(), q));
+    int blocks = source.config().numLayers();
+    for (int b = 0; b < blocks; b++) {
+      if (!byIndex.containsKey(b)) {
+        throw new IllegalArgumentException("the end-to-end pass needs every block of the model, "
+            + "block " + b + " of " + blocks + " is missing");
+      }
+    }
     LayerQuantizerFactory tuners = (block, index, weights, inputs, seqLen, seed) -> {
       QuantizedBlock finished = byIndex.get(index);
       Map<Linear, LayerQuantizer> layers = new EnumMap<>(Linear.class);
@@ -140,12 +160,11 @@ public final class CbqCalibrator {
       return layers;
     };
     CbqRecipe wholeModel = recipe.toBuilder().epochs(recipe.endToEndEpochs()).build();
-    int last = source.config().numLayers() - 1;
-    List<QuantizedBlock> tuned = new CbqCalibrator(backend, wholeModel, tuners,
+    int windowIndex = windowsOf(source.config()).size();
+    return new CbqCalibrator(backend, wholeModel, tuners,
         scheduleOf(listener, windowIndex + 1, true)).finishedBlocks(source,
             embed(source, samples), List.of(new WindowSpan(windowIndex,
-                new BlockRange(0, last))));
-    return tuned;
+                new BlockRange(0, blocks - 1))));
   }
 
   /**

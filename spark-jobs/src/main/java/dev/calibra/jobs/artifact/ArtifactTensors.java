@@ -38,6 +38,16 @@ public final class ArtifactTensors {
             matrix.scales(), matrix.zeros(), clipRanges(matrix)));
   }
 
+  /** The quantized matrix a uniform row was written from ({@link #uniform}), bit for bit. */
+  public static QuantizedMatrix uniformMatrix(ArtifactTensor tensor) {
+    UniformPayload payload = (UniformPayload) tensor.payload();
+    int groupSize = payload.groupSize() == UniformPayload.PER_CHANNEL
+        ? QuantizationScheme.PER_CHANNEL : payload.groupSize();
+    return new QuantizedMatrix(new QuantizationScheme(payload.bits(), groupSize), tensor.rows(),
+        tensor.cols(), BitPacking.unpackBytes(payload.packedCodes(), payload.bits(),
+            tensor.rows() * tensor.cols()), payload.scales(), payload.zeroPoints());
+  }
+
   /**
    * (low, high) per group: the weights of codes 0 and 2^bits − 1, computed as the dequantizer
    * does. Learned clipping (or round-to-nearest's min/max) ends up as this range; every weight
@@ -66,6 +76,20 @@ public final class ArtifactTensors {
         new VqPayload(matrix.indexBits(), matrix.dim(), matrix.codebook(),
             BitPacking.pack(matrix.indices(), matrix.indexBits()), matrix.rowScales(),
             matrix.codebooks() == 1 ? null : matrix.codebookRows()));
+  }
+
+  /**
+   * The VQ matrix a vq row was written from ({@link #vq}), bit for bit: a row without rows per
+   * codebook has one codebook for all its rows.
+   */
+  public static VqMatrix vqMatrix(ArtifactTensor tensor) {
+    VqPayload payload = (VqPayload) tensor.payload();
+    int rows = tensor.rows();
+    int cols = tensor.cols();
+    return new VqMatrix(rows, cols, payload.dim(), payload.indexBits(),
+        payload.codebookRows() == null ? rows : payload.codebookRows(), payload.codebook(),
+        BitPacking.unpack(payload.packedIndices(), payload.indexBits(), rows * (cols
+            / payload.dim())), payload.rowScales());
   }
 
   /**

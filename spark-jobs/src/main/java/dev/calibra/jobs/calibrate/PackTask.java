@@ -18,8 +18,9 @@ import org.apache.hadoop.conf.Configuration;
 
 /**
  * The pack stage's task: writes the part with the tensors outside blocks (float, from the
- * checkpoint), then merges it and every shard's part into the artifact, tensor by tensor. It
- * runs on an executor so that not even one tensor passes through the driver.
+ * checkpoint), then merges it and the blocks' parts into the artifact, tensor by tensor: the
+ * end-to-end pass's part when the recipe runs the pass, else every shard's. It runs on an
+ * executor so that not even one tensor passes through the driver.
  */
 public final class PackTask {
 
@@ -42,8 +43,12 @@ public final class PackTask {
       }
       List<FileLocation> parts = new ArrayList<>();
       parts.add(work.outsideBlocksPart());
-      for (int s = 0; s < shards; s++) {
-        parts.add(work.shardPart(s));
+      if (spec.recipe().endToEndEpochs() > 0) {
+        parts.add(work.endToEndPart());
+      } else {
+        for (int s = 0; s < shards; s++) {
+          parts.add(work.shardPart(s));
+        }
       }
       FileLocation target = FileLocation.of(spec.output(), new Configuration());
       ArtifactMerger.merge(parts, target,

@@ -6,7 +6,6 @@ import dev.calibra.calibration.cbq.CalibrationListener;
 import dev.calibra.calibration.cbq.CarriedBlock;
 import dev.calibra.calibration.cbq.CbqCalibrator;
 import dev.calibra.calibration.cbq.CbqRecipe;
-import dev.calibra.jobs.artifact.ArtifactTensors;
 import dev.calibra.jobs.workdir.ActivationFile;
 import dev.calibra.jobs.workdir.CarriedStateFile;
 import dev.calibra.jobs.workdir.JsonFiles;
@@ -17,10 +16,6 @@ import dev.calibra.partitioning.Schedule;
 import dev.calibra.partitioning.Shard;
 import dev.calibra.partitioning.WindowSpan;
 import dev.calibra.storage.FileLocation;
-import dev.calibra.storage.artifact.ArtifactMetadata;
-import dev.calibra.storage.artifact.ArtifactTensor;
-import dev.calibra.storage.artifact.ArtifactWriter;
-import dev.calibra.storage.artifact.PartRange;
 import dev.calibra.storage.hf.ModelDirectory;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -113,10 +108,10 @@ public final class ShardTask {
       }
       ShardReport report = new ShardReport(shard.index(), ShardReport.CALIBRATED,
           environment.attempt(), environment.executor(), host(), ProcessHandle.current().pid(),
-          opened.description(), progress.results, layerErrors(outcome.finished()), loadSeconds,
-          waitSeconds, seconds(start));
+          opened.description(), progress.results, BlockPart.layerErrors(outcome.finished()),
+          loadSeconds, waitSeconds, seconds(start));
       JsonFiles.write(work.shardReport(shard.index()), report);
-      writePart(work.shardPart(shard.index()), outcome.finished(), model, backend);
+      BlockPart.write(work.shardPart(shard.index()), outcome.finished(), model, spec, backend);
       LOG.info("shard {}: done in {} s", shard.index(), String.format(Locale.ROOT, "%.1f", report.seconds()));
       return report;
     }
@@ -146,38 +141,11 @@ public final class ShardTask {
     }
   }
 
-  /**
-   * The shard's blocks as a part file. Norms and biases come from the blocks as calibrated, not
-   * from the checkpoint: pre-processing may have folded channel scales into them.
-   */
-  private void writePart(FileLocation target, List<QuantizedBlock> blocks, ModelDirectory model,
-      Backend backend) throws IOException {
-    ArtifactMetadata metadata = JobArtifact.metadata(model, spec).asPart(PartRange.blocks(
-        blocks.get(0).index(), blocks.get(blocks.size() - 1).index()));
-    try (ArtifactWriter writer = ArtifactWriter.create(target, metadata, true)) {
-      for (QuantizedBlock block : blocks) {
-        for (ArtifactTensor tensor : ArtifactTensors.block(block, backend)) {
-          writer.write(tensor);
-        }
-      }
-      writer.commit();
-    }
-  }
-
-  private static List<ShardReport.LayerError> layerErrors(List<QuantizedBlock> blocks) {
-    List<ShardReport.LayerError> errors = new ArrayList<>();
-    for (QuantizedBlock block : blocks) {
-      block.relativeError().forEach((linear, error) -> errors.add(
-          new ShardReport.LayerError(block.index(), linear.hfName(), error)));
-    }
-    return errors;
-  }
-
   private static double seconds(long since) {
     return (System.nanoTime() - since) / 1e9;
   }
 
-  private static String host() {
+  static String host() {
     try {
       return InetAddress.getLocalHost().getHostName();
     } catch (IOException e) {

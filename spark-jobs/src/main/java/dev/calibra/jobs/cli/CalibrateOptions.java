@@ -64,10 +64,10 @@ public record CalibrateOptions(
     HELP.put("--bits", new String[] {"N", "bits per weight, 2 to 8 [default: 4]"});
     HELP.put("--group", new String[] {"N", "group size or per-channel [default: 128]"});
     HELP.putAll(CbqOptions.HELP);
-    // End-to-end step tuning runs the whole model as one window: a shard holds only its blocks,
-    // so the job does not run it (calibra quantize does); its recipe records 0 passes.
-    HELP.put(CbqOptions.END_TO_END_OPTION, new String[] {"0", "cbq: not run by this job, whose "
-        + "shards hold only their blocks; calibra quantize runs it [default: 0]"});
+    HELP.put(CbqOptions.END_TO_END_OPTION, new String[] {"N", "cbq: passes of end-to-end tuning "
+        + "after the windows, as calibra quantize runs them: a stage of one task that holds the "
+        + "whole model; skipped, and recorded as 0, when the plan's memory estimate says it does "
+        + "not fit a slot; 0 skips it [default: 4]"});
     HELP.put("--calib-samples", new String[] {"N", "calibration samples [default: "
         + DEFAULT_SAMPLES + ", a quarter of CBQ's usual " + CbqOptions.DEFAULT_SAMPLES + ", which "
         + "keeps the job a few minutes long on two cores]"});
@@ -99,9 +99,9 @@ public record CalibrateOptions(
     return QuantizeOptions.helpText("Usage: calibra calibrate [options]\n"
         + "   or: spark-submit --class dev.calibra.jobs.spark.CalibrateJobMain APP_JAR [options]\n\n"
         + "Calibrates a Llama-family model with CBQ on Spark: capture (float activations at the\n"
-        + "shard boundaries) -> calibrate (one task per shard) -> pack (the artifact) -> evaluate\n"
-        + "(perplexity). Prints progress per shard and window; writes the artifact and a JSON\n"
-        + "summary.\n", HELP);
+        + "shard boundaries) -> calibrate (one task per shard) -> end-to-end (one task, the whole\n"
+        + "model) -> pack (the artifact) -> evaluate (perplexity). Prints progress per shard and\n"
+        + "window; writes the artifact and a JSON summary.\n", HELP);
   }
 
   public static boolean wantsHelp(String[] args) {
@@ -120,12 +120,6 @@ public record CalibrateOptions(
           + method + "'; round-to-nearest needs no calibration: run calibra quantize --method "
           + method + " (it takes the same --recipe files)");
     }
-    String endToEnd = values.get(CbqOptions.END_TO_END_OPTION);
-    if (endToEnd != null && !endToEnd.equals("0")) {
-      throw new IllegalArgumentException(CbqOptions.END_TO_END_OPTION + " " + endToEnd + ": the "
-          + "Spark job runs no end-to-end step tuning (its shards hold only their blocks); "
-          + "calibra quantize runs it");
-    }
     values.putIfAbsent("--calib-samples", Integer.toString(DEFAULT_SAMPLES));
     CbqOptions calibration = CbqOptions.parse(values, "cbq");
     String output = values.getOrDefault("--output", DEFAULT_OUTPUT);
@@ -140,8 +134,7 @@ public record CalibrateOptions(
             QuantizeOptions.intOption(values, "--windows", 40, 0)),
         calibration.recipe(new QuantizationScheme(
             QuantizeOptions.intOption(values, "--bits", 4, 1),
-            QuantizationScheme.parseGroupSize(values.getOrDefault("--group", "128"))))
-            .withoutEndToEnd(),
+            QuantizationScheme.parseGroupSize(values.getOrDefault("--group", "128")))),
         schedule(values.getOrDefault("--schedule", "sequential")),
         Backends.Choice.parse(values.getOrDefault("--backend", "auto")),
         QuantizeOptions.intOption(values, "--slots", 0, 1),

@@ -3,7 +3,9 @@ package dev.calibra.jobs.spark;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.calibra.calibration.cbq.CbqRecipe;
 import dev.calibra.jobs.calibrate.CaptureTask;
+import dev.calibra.jobs.calibrate.EndToEndReport;
 import dev.calibra.jobs.calibrate.JobArtifact;
 import dev.calibra.jobs.calibrate.JobSpec;
 import dev.calibra.jobs.calibrate.PackTask;
@@ -33,10 +35,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The driver of the CBQ calibration job: prepares the work directory (samples, identity, plan),
- * then runs the stages capture → calibrate → pack → evaluate as Spark jobs, each a handful of
- * tasks that read and write the work directory. Only descriptions of work go to the tasks and
- * only small reports come back. Whatever an earlier run over the same work directory finished
- * is skipped. Returns the run's summary.
+ * then runs the stages capture → calibrate → end-to-end (when the recipe has the pass and the
+ * whole model fits a slot) → pack → evaluate as Spark jobs, each a handful of tasks that read
+ * and write the work directory. Only descriptions of work go to the tasks and only small reports
+ * come back. Whatever an earlier run over the same work directory finished is skipped. Returns
+ * the run's summary.
  */
 public final class CalibrationJob {
 
@@ -71,13 +74,23 @@ public final class CalibrationJob {
     summary.calibrate(calibrated, seconds(start));
 
     start = System.nanoTime();
-    boolean packed = alreadyPacked(work, output) && calibrated.calibrated() == 0;
+    EndToEndStage.Result tuned = null;
+    if (job.spec().recipe().endToEndEpochs() > 0) {
+      tuned = EndToEndStage.run(stages, job.spec(), job.plan().shards().size(),
+          calibrated.calibrated(), windows);
+    }
+    summary.endToEnd(tuned, options.recipe().endToEndEpochs(),
+        job.spec().recipe().endToEndEpochs(), job.plan(), seconds(start));
+
+    start = System.nanoTime();
+    boolean packed = alreadyPacked(work, output) && calibrated.calibrated() == 0
+        && (tuned == null || !tuned.ran());
     long bytes;
     if (packed) {
       bytes = output.length();
       LOG.info("pack: {} was merged from this work directory's parts already, skipped", output);
     } else {
-      bytes = pack(job, output, calibrated.reports());
+      bytes = pack(job, output, calibrated.reports(), tuned == null ? null : tuned.report());
     }
     summary.pack(output.toString(), bytes, packed, seconds(start));
 
@@ -123,12 +136,13 @@ public final class CalibrationJob {
       LOG.info("calibration: {}; evaluation: {}; {}", data.description(), evaluation.description(),
           resumed ? "resuming the work directory's job" : "a new job");
       LOG.info("\n" + plan.describe());
-      String artifactRecipe = JobArtifact.recipe(options.recipe(), vqJson, options.schedule(),
+      CbqRecipe recipe = EndToEndStage.recipeFor(options.recipe(), plan);
+      String artifactRecipe = JobArtifact.recipe(recipe, vqJson, options.schedule(),
           plan.shards(), samples.size(), samples.get(0).length, JobIdentity.checksum(samples))
           .toString();
       JobSpec spec = new JobSpec(model.location().toString(), work.root().toString(),
-          output.toString(), recipeJson, vqJson, artifactRecipe, options.schedule(),
-          options.backend());
+          output.toString(), JobSpec.recipeToJson(recipe), vqJson, artifactRecipe,
+          options.schedule(), options.backend());
       summary.inputs(model.location().toString(), config, data, evaluation, plan, resumed);
       return new Prepared(spec, plan, evaluation.windows().size());
     }
@@ -146,12 +160,18 @@ public final class CalibrationJob {
     return written;
   }
 
-  /** The pack stage; returns the artifact's size. */
-  private long pack(Prepared job, FileLocation output, List<ShardReport> reports) {
+  /**
+   * The pack stage; returns the artifact's size.
+   *
+   * @param endToEnd the end-to-end pass's report, null when the job runs none
+   */
+  private long pack(Prepared job, FileLocation output, List<ShardReport> reports,
+      EndToEndReport endToEnd) {
     int shards = job.plan().shards().size();
-    String description = "calibra pack: merge " + (shards + 1) + " parts into " + output;
+    String description = "calibra pack: merge " + (endToEnd == null ? shards + 1 : 2)
+        + " parts into " + output;
     LOG.info(description);
-    return stages.run("calibra-pack", description, List.of(metrics(reports)),
+    return stages.run("calibra-pack", description, List.of(metrics(reports, endToEnd)),
         packTask(job.spec(), shards)).get(0);
   }
 
@@ -175,24 +195,33 @@ public final class CalibrationJob {
   }
 
   /**
-   * The artifact's calibra.metrics: each layer's relative weight error and each window's losses,
-   * all reproducible (no times), so that a rerun writes the same bytes.
+   * The artifact's calibra.metrics: each layer's relative weight error (after the end-to-end pass
+   * when there was one) and each window's losses, the pass's last, all reproducible (no times),
+   * so that a rerun writes the same bytes.
    */
-  private static String metrics(List<ShardReport> reports) {
+  private static String metrics(List<ShardReport> reports, EndToEndReport endToEnd) {
     ObjectNode metrics = JsonFiles.JSON.createObjectNode();
     ArrayNode layers = metrics.putArray("layers");
     ArrayNode windows = metrics.putArray("windows");
+    List<ShardReport.LayerError> errors = endToEnd != null ? endToEnd.layers()
+        : reports.stream().flatMap(r -> r.layers().stream()).toList();
+    for (ShardReport.LayerError error : errors) {
+      layers.addObject().put("block", error.block()).put("layer", error.layer())
+          .put("relative_error", error.relativeError());
+    }
     for (ShardReport report : reports) {
-      for (ShardReport.LayerError error : report.layers()) {
-        layers.addObject().put("block", error.block()).put("layer", error.layer())
-            .put("relative_error", error.relativeError());
-      }
       for (ShardReport.WindowResult window : report.windows()) {
         windows.addObject().put("shard", report.shard()).put("window", window.index())
             .put("first_block", window.firstBlock()).put("last_block", window.lastBlock())
             .put("warm_up", window.warmUp()).put("loss_start", window.lossStart())
             .put("loss_end", window.lossEnd());
       }
+    }
+    if (endToEnd != null) {
+      ShardReport.WindowResult window = endToEnd.window();
+      windows.addObject().put("end_to_end", true).put("window", window.index())
+          .put("first_block", window.firstBlock()).put("last_block", window.lastBlock())
+          .put("loss_start", window.lossStart()).put("loss_end", window.lossEnd());
     }
     return metrics.toString();
   }

@@ -2,6 +2,7 @@ package dev.calibra.jobs.spark;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.calibra.jobs.calibrate.EndToEndReport;
 import dev.calibra.jobs.calibrate.ShardReport;
 import dev.calibra.jobs.cli.CalibrateOptions;
 import dev.calibra.jobs.cli.CalibrationData;
@@ -27,6 +28,7 @@ public final class JobSummary {
   private final ObjectNode json = JsonFiles.JSON.createObjectNode();
   private final long startNanos = System.nanoTime();
   private List<ShardReport> shards = List.of();
+  private EndToEndReport endToEnd;
   private Perplexity quantized;
   private Perplexity floats;
   private Perplexity roundToNearest;
@@ -93,6 +95,25 @@ public final class JobSummary {
     stage.set("shards", JsonFiles.JSON.valueToTree(result.reports()));
   }
 
+  /**
+   * @param result the stage's, null when the job runs no end-to-end pass
+   * @param requested end-to-end epochs the options ask for
+   * @param epochs end-to-end epochs the job runs: 0 when the pass does not fit a slot
+   */
+  void endToEnd(EndToEndStage.Result result, int requested, int epochs, CalibrationPlan plan,
+      double seconds) {
+    ObjectNode stage = stage("end_to_end", seconds);
+    stage.put("epochs_requested", requested);
+    stage.put("epochs", epochs);
+    stage.put("estimated_peak_bytes", plan.endToEndPeakBytes());
+    stage.put("fits", plan.endToEndFits());
+    stage.put("skipped", result == null || !result.ran());
+    if (result != null) {
+      endToEnd = result.report();
+      stage.set("report", JsonFiles.JSON.valueToTree(result.report()));
+    }
+  }
+
   void pack(String artifact, long bytes, boolean skipped, double seconds) {
     ObjectNode stage = stage("pack", seconds);
     stage.put("artifact", artifact);
@@ -140,6 +161,12 @@ public final class JobSummary {
           firstBlock == lastBlock ? Integer.toString(firstBlock) : firstBlock + "-" + lastBlock,
           r.status(), r.attempt() + 1, r.executor(), String.format(Locale.ROOT, "%.1f",
               r.seconds()), String.format(Locale.ROOT, "%.1f", r.waitSeconds())));
+    }
+    if (endToEnd != null) {
+      out.append(String.format(Locale.ROOT, "end-to-end pass: window %d, loss %.4g -> %.4g, %s, "
+          + "attempt %d, executor %s, %.1f s%n", endToEnd.window().index(),
+          endToEnd.window().lossStart(), endToEnd.window().lossEnd(), endToEnd.status(),
+          endToEnd.attempt() + 1, endToEnd.executor(), endToEnd.seconds()));
     }
     if (quantized != null) {
       out.append(String.format(Locale.ROOT, "perplexity: float %.4f, quantized %.4f (%+.2f%%), "

@@ -16,9 +16,9 @@ import org.apache.hadoop.fs.FileStatus;
 import org.slf4j.Logger;
 
 /**
- * Logs, on the driver, the progress events the calibrate stage's tasks leave in the work
- * directory: one line per calibrated window, wherever its executor runs. Events already there
- * when it starts (from an earlier run) are not logged again.
+ * Logs, on the driver, the progress events the calibrate and end-to-end stages' tasks leave in
+ * the work directory: one line per calibrated window, wherever its executor runs. Events already
+ * there when it starts (from an earlier run) are not logged again.
  */
 final class ProgressWatcher implements AutoCloseable {
 
@@ -86,13 +86,22 @@ final class ProgressWatcher implements AutoCloseable {
   }
 
   static String describe(WindowProgress p) {
+    if (p.endToEnd()) {
+      return String.format(Locale.ROOT, "end-to-end pass, window %d (blocks %d-%d): loss %.4g "
+          + "-> %.4g in %.1f s on executor %s (%s)%s", p.window(), p.firstBlock(), p.lastBlock(),
+          p.lossStart(), p.lossEnd(), p.seconds(), p.executor(), p.host(), attempt(p));
+    }
     return String.format(Locale.ROOT, "shard %d %s %d (blocks %s), %d/%d of the shard: loss "
         + "%.4g -> %.4g in %.1f s on executor %s (%s)%s", p.shard(),
         p.warmUp() ? "warm-up window" : "window", p.window(),
         p.firstBlock() == p.lastBlock() ? Integer.toString(p.firstBlock())
             : p.firstBlock() + "-" + p.lastBlock(),
         p.position(), p.windows(), p.lossStart(), p.lossEnd(), p.seconds(), p.executor(),
-        p.host(), p.attempt() > 0 ? ", attempt " + (p.attempt() + 1) : "");
+        p.host(), attempt(p));
+  }
+
+  private static String attempt(WindowProgress p) {
+    return p.attempt() > 0 ? ", attempt " + (p.attempt() + 1) : "";
   }
 
   /** Logs what arrived since the last poll and stops. */

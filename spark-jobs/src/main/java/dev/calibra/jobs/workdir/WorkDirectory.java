@@ -70,6 +70,19 @@ public final class WorkDirectory {
     return parts().child(name("shard", shard) + ".arrow");
   }
 
+  /**
+   * Every block after the end-to-end pass, in the artifact format: its presence marks the pass
+   * done, and the pack stage merges it instead of the shards' parts.
+   */
+  public FileLocation endToEndPart() {
+    return parts().child("end-to-end.arrow");
+  }
+
+  /** What the end-to-end pass did, written just before its part. */
+  public FileLocation endToEndReport() {
+    return root.child("reports").child("end-to-end.json");
+  }
+
   /** The tensors outside blocks (embedding, final norm, output projection), from the pack stage. */
   public FileLocation outsideBlocksPart() {
     return parts().child("outside-blocks.arrow");
@@ -86,6 +99,11 @@ public final class WorkDirectory {
 
   public FileLocation windowProgress(int shard, int window) {
     return progress().child(name("shard", shard) + "-" + name("window", window) + ".json");
+  }
+
+  /** The end-to-end pass's progress event: it runs as one window, {@code window}. */
+  public FileLocation endToEndProgress(int window) {
+    return progress().child("end-to-end-" + name("window", window) + ".json");
   }
 
   /** Written after the pack stage: which artifact this directory's parts were merged into. */

@@ -26,6 +26,7 @@ import dev.calibra.storage.artifact.VqPayload;
 import dev.calibra.storage.hf.HfTensorNames;
 import dev.calibra.storage.hf.ModelDirectory;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,8 +56,9 @@ class ShardTaskTest {
 
     CalibratedModel whole;
     try (ModelDirectory model = ModelDirectory.open(StoriesJob.model().toString())) {
-      whole = new CbqCalibrator(new CpuBackend(), StoriesJob.RECIPE, CalibrationListener.SILENT)
-          .calibrate(model.weights(), job.samples());
+      // The shards' parts hold the windows' results; the end-to-end pass comes after them.
+      whole = new CbqCalibrator(new CpuBackend(), StoriesJob.RECIPE.withoutEndToEnd(),
+          CalibrationListener.SILENT).calibrate(model.weights(), job.samples());
     }
     for (Shard shard : shards) {
       try (ArtifactReader part = ArtifactReader.open(work.shardPart(shard.index()))) {
@@ -96,7 +98,7 @@ class ShardTaskTest {
 
     CalibratedModel whole;
     try (ModelDirectory model = ModelDirectory.open(StoriesJob.model().toString())) {
-      whole = new CbqCalibrator(new CpuBackend(), StoriesJob.RECIPE, vq,
+      whole = new CbqCalibrator(new CpuBackend(), StoriesJob.RECIPE.withoutEndToEnd(), vq,
           CalibrationListener.SILENT).calibrate(model.weights(), job.samples());
     }
     for (Shard shard : shards) {
@@ -120,6 +122,67 @@ class ShardTaskTest {
         }
       }
     }
+  }
+
+  /**
+   * The end-to-end task over the two sequential shards' parts writes exactly what a one-piece
+   * calibrate with the pass learns: the windows' codes, the pass's steps. A second run finds its
+   * part and does nothing.
+   */
+  @Test
+  void theEndToEndPassOverTheShardsPartsWritesExactlyTheCodesAndScalesOfAWholeRun()
+      throws Exception {
+    StoriesJob job = StoriesJob.create(directory, Schedule.SEQUENTIAL);
+    new CaptureTask(job.spec(), TaskEnvironment.local()).run(List.of(0));
+    for (Shard shard : job.plan().shards()) {
+      new ShardTask(job.spec(), TaskEnvironment.local()).run(shard);
+    }
+    EndToEndReport report = new EndToEndTask(job.spec(), TaskEnvironment.local())
+        .run(job.plan().shards().size());
+
+    // Windows 0-3, then the pass as window 4 over every block.
+    assertEquals(new ShardReport.WindowResult(4, 0, 4, false, report.window().lossStart(),
+        report.window().lossEnd(), report.window().seconds()), report.window());
+    assertTrue(report.window().lossEnd() < report.window().lossStart(), report.toString());
+    assertEquals(5 * Linear.values().length, report.layers().size());
+    WorkDirectory work = job.spec().work();
+    assertTrue(work.endToEndProgress(4).exists());
+
+    CalibratedModel whole;
+    try (ModelDirectory model = ModelDirectory.open(StoriesJob.model().toString())) {
+      whole = new CbqCalibrator(new CpuBackend(), StoriesJob.RECIPE, CalibrationListener.SILENT)
+          .calibrate(model.weights(), job.samples());
+    }
+    int movedSteps = 0;
+    try (ArtifactReader tuned = ArtifactReader.open(work.endToEndPart());
+        ArtifactReader windowed = ArtifactReader.open(work.shardPart(0))) {
+      assertEquals(1, tuned.metadata().recipe().path("cbq").path("end_to_end_epochs").asInt());
+      for (int b = 0; b < 5; b++) {
+        for (Linear linear : Linear.values()) {
+          String where = "block " + b + " " + linear;
+          QuantizedMatrix expected = whole.blocks().get(b).matrices().get(linear);
+          UniformPayload stored = (UniformPayload) tuned.read(HfTensorNames.weight(b, linear))
+              .payload();
+          assertArrayEquals(BitPacking.pack(expected.codes(), 3), stored.packedCodes(), where);
+          assertArrayEquals(expected.scales(), stored.scales(), 0f, where);
+          assertArrayEquals(expected.zeros(), stored.zeroPoints(), where);
+          if (b <= 1) {
+            UniformPayload before = (UniformPayload) windowed.read(
+                HfTensorNames.weight(b, linear)).payload();
+            assertArrayEquals(before.packedCodes(), stored.packedCodes(), where);
+            movedSteps += Arrays.equals(before.scales(), stored.scales()) ? 0 : 1;
+          }
+        }
+      }
+    }
+    assertEquals(2 * Linear.values().length, movedSteps, "the pass moves every layer's steps");
+
+    long written = work.endToEndPart().fileSystem().getFileStatus(work.endToEndPart().path())
+        .getModificationTime();
+    Thread.sleep(20);
+    assertEquals(report, new EndToEndTask(job.spec(), TaskEnvironment.local()).run(2));
+    assertEquals(written, work.endToEndPart().fileSystem()
+        .getFileStatus(work.endToEndPart().path()).getModificationTime());
   }
 
   @Test

@@ -24,8 +24,10 @@ import org.apache.hadoop.conf.Configuration;
  */
 record StoriesJob(JobSpec spec, CalibrationPlan plan, List<int[]> samples) {
 
+  /** One epoch per window and one end-to-end pass: short, and every stage has work. */
   static final CbqRecipe RECIPE = new CbqRecipe.Builder(new QuantizationScheme(3, 32))
-      .epochs(1).batchSize(2).build().withoutEndToEnd(); // as the job runs it
+      .epochs(1).batchSize(2).endToEnd(1, CbqRecipe.defaults(new QuantizationScheme(3, 32))
+          .endToEndLearningRate()).build();
   static final int SAMPLES = 6;
 
   static Path model() {

@@ -20,8 +20,8 @@ class CalibrateOptionsTest {
     assertEquals(QuantizeOptions.DEFAULT_MODEL, options.model());
     assertNull(options.calibration().calibText(), "calibration.txt of the model directory");
     assertEquals(CalibrateOptions.DEFAULT_SAMPLES, options.calibration().samples());
-    assertEquals(CbqRecipe.defaults(new QuantizationScheme(4, 128)).withoutEndToEnd(),
-        options.recipe());
+    assertEquals(CbqRecipe.defaults(new QuantizationScheme(4, 128)), options.recipe());
+    assertEquals(4, options.recipe().endToEndEpochs(), "the pass, as calibra quantize runs it");
     assertEquals(Schedule.SEQUENTIAL, options.schedule());
     assertEquals(Backends.Choice.AUTO, options.backend());
     assertEquals("calibra-job/model.arrow", options.output());
@@ -39,12 +39,20 @@ class CalibrateOptionsTest {
 
     CbqRecipe expected = CbqRecipe.defaults(new QuantizationScheme(3,
         QuantizationScheme.PER_CHANNEL)).toBuilder().epochs(1).batchSize(2).window(3, 1)
-        .loraRank(0).seed(7).build().withoutEndToEnd();
+        .loraRank(0).seed(7).build();
     assertEquals(expected, options.recipe());
     assertEquals(64, options.calibration().samples());
     assertEquals(Schedule.PARALLEL, options.schedule());
     assertEquals(Backends.Choice.CPU, options.backend());
     assertEquals("hdfs://nn/jobs/a.work", options.workDirectory());
+  }
+
+  @Test
+  void endToEndEpochsAreTheJobsToChoose() {
+    assertEquals(2, CalibrateOptions.parse(new String[] {"--e2e-epochs", "2"}).recipe()
+        .endToEndEpochs());
+    assertEquals(CbqRecipe.defaults(new QuantizationScheme(4, 128)).withoutEndToEnd(),
+        CalibrateOptions.parse(new String[] {"--e2e-epochs", "0"}).recipe());
   }
 
   @Test
@@ -66,7 +74,7 @@ class CalibrateOptionsTest {
     assertMessage("not both", "--calib-text", "a.txt", "--calib-tokens", "b.jsonl");
     assertMessage("--gpu-memory must be a positive size", "--gpu-memory", "lots");
     assertMessage("unknown option", "--shards", "2");
-    assertMessage("the Spark job runs no end-to-end step tuning", "--e2e-epochs", "2");
+    assertMessage("--e2e-epochs must be", "--e2e-epochs", "-1");
     assertMessage("the Spark job calibrates with --method cbq only, got 'rtn'; round-to-nearest "
         + "needs no calibration: run calibra quantize --method rtn", "--method", "rtn");
   }

@@ -38,7 +38,7 @@ class RecipeFileTest {
   @Test
   void theCbqExampleSpellsOutTheEngineDefaultsForBothCommands() {
     String recipe = EXAMPLES.resolve("cbq-w4g32.properties").toString();
-    assertEquals(CbqRecipe.defaults(W4G32).withoutEndToEnd(),
+    assertEquals(CbqRecipe.defaults(W4G32),
         CalibrateOptions.parse(new String[] {"--recipe", recipe}).recipe());
     QuantizeOptions quantize = QuantizeOptions.parse(new String[] {"--recipe=" + recipe});
     assertEquals("cbq", quantize.method());
@@ -56,8 +56,7 @@ class RecipeFileTest {
         "the layers no rule matches: attention at W2 g64");
     CalibrateOptions job = CalibrateOptions.parse(new String[] {"--recipe", recipe});
     assertEquals(quantize.cbq().vqRecipe(), job.vqRecipe());
-    assertEquals(quantize.cbq().recipe(new QuantizationScheme(2, 64)).withoutEndToEnd(),
-        job.recipe());
+    assertEquals(quantize.cbq().recipe(new QuantizationScheme(2, 64)), job.recipe());
   }
 
   @Test
