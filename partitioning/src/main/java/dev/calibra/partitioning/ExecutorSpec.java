@@ -45,8 +45,11 @@ public record ExecutorSpec(String name, ExecutorKind kind, long memoryBytes, dou
         ExecutorKind.CPU.defaultFlopsPerSecond());
   }
 
-  /** The memory left for calibration after reserving {@code safetyMargin} (a fraction) of it. */
+  /**
+   * The memory left for calibration after reserving {@code safetyMargin} (a fraction) of it and
+   * the share its backend keeps ({@link ExecutorKind#reservedFraction}).
+   */
   public long usableBytes(double safetyMargin) {
-    return (long) Math.floor(memoryBytes * (1 - safetyMargin));
+    return (long) Math.floor(memoryBytes * (1 - safetyMargin - kind.reservedFraction()));
   }
 }

@@ -58,7 +58,13 @@ final class PlanTable {
         .append(" + backward scratch ").append(Units.bytes(w.backwardScratch()))
         .append(" + rounding scratch ").append(Units.bytes(w.roundingScratch())).append('\n');
     out.append("safety      ").append(Units.percent(plan.safetyMargin()))
-        .append(" of each executor's memory left free\n");
+        .append(" of each executor's memory left free");
+    // The backend's own share, where an executor's kind keeps one (a GPU's pack cache).
+    plan.executors().stream().map(ExecutorSpec::kind).distinct()
+        .filter(kind -> kind.reservedFraction() > 0)
+        .forEach(kind -> out.append("; a ").append(kind).append("'s backend keeps ")
+            .append(Units.percent(kind.reservedFraction())).append(" more"));
+    out.append('\n');
   }
 
   private static void appendExecutors(StringBuilder out, CalibrationPlan plan) {

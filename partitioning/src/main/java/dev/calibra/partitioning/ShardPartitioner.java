@@ -113,7 +113,10 @@ final class ShardPartitioner {
         + Units.bytes(needed) + " (" + needed + " bytes) as the first window of a shard, but the "
         + "most any executor has is " + Units.bytes(usable[roomiest]) + " (" + usable[roomiest]
         + " bytes) usable: " + executor.name() + "'s " + Units.bytes(executor.memoryBytes())
-        + " less the " + Units.percent(safetyMargin) + " safety margin. Use executors with more "
+        + " less the " + Units.percent(safetyMargin) + " safety margin"
+        + (executor.kind().reservedFraction() > 0 ? " and the "
+            + Units.percent(executor.kind().reservedFraction()) + " its backend keeps" : "")
+        + ". Use executors with more "
         + "memory, a smaller window, batch or calibration set, or a smaller safety margin.");
   }
 

@@ -165,8 +165,9 @@ class CalibrationPlanTest {
     long needed = memory.windowTrainingBytes(2) + 2 * memory.block().floatWeights()
         + memory.block().packedResult();
     assertTrue(e.getMessage().startsWith("window 0 (blocks 0–1) needs 18.7 GiB (" + needed
-        + " bytes) as the first window of a shard, but the most any executor has is 14.4 GiB "
-        + "(15461882265 bytes) usable: gpu-0's 16.0 GiB less the 10% safety margin."), e.getMessage());
+        + " bytes) as the first window of a shard, but the most any executor has is 13.4 GiB "
+        + "(14388140441 bytes) usable: gpu-0's 16.0 GiB less the 10% safety margin and the 6.3% "
+        + "its backend keeps."), e.getMessage());
   }
 
   @Test

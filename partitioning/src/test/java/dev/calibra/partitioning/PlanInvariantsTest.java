@@ -91,9 +91,10 @@ class PlanInvariantsTest {
     }
     long usable = oneWindow + 3 * new MemoryModel(model(blocks), recipe(w, o)).block().floatWeights();
     int executors = 3;
-    // Usable memory after the default 10% margin is at least `usable`.
+    // Usable memory after the default 10% margin and the GPU backend's share is at least `usable`.
+    double kept = 0.9 - ExecutorKind.GPU.reservedFraction();
     CalibrationPlan plan = CalibrationPlan.create(model(blocks), recipe(w, o), schedule,
-        gpus(executors, (long) Math.ceil(usable / 0.9) + 1));
+        gpus(executors, (long) Math.ceil(usable / kept) + 1));
     checkStructure(plan, "scarce");
     for (Shard shard : plan.shards()) {
       assertTrue(shard.peakBytes() <= plan.executors().get(shard.executor())

@@ -52,10 +52,11 @@ class ShardPartitionerTest {
     }
   }
 
+  /** CPU executors: their backend keeps no memory, so all of it is the tests' to count. */
   private static List<ExecutorSpec> identical(int count, long memory) {
     List<ExecutorSpec> executors = new ArrayList<>();
     for (int e = 0; e < count; e++) {
-      executors.add(new ExecutorSpec("x" + e, ExecutorKind.GPU, memory, 1.0));
+      executors.add(new ExecutorSpec("x" + e, ExecutorKind.CPU, memory, 1.0));
     }
     return executors;
   }
@@ -168,6 +169,13 @@ class ShardPartitionerTest {
     assertEquals("0-2@0r0 3-5@0r1", cut(shards));
   }
 
+  /** A GPU's backend keeps a sixteenth of it for its pack cache; a CPU's keeps nothing. */
+  @Test
+  void aGpuLeavesLessUsableMemoryThanACpuOfTheSameSize() {
+    assertEquals(1340, ExecutorSpec.gpu("g", 1600).usableBytes(0.1)); // 1600 · (0.9 − 0.0625)
+    assertEquals(1440, ExecutorSpec.cpu("c", 1600).usableBytes(0.1));
+  }
+
   @Test
   void aWindowThatFitsNowhereIsNamed() {
     long[] bytes = {10, 10, 300, 10};
@@ -178,7 +186,8 @@ class ShardPartitionerTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new ShardPartitioner(executors, 0.1).partition(costs));
     assertEquals("window 2 needs 300 B (300 bytes) as the first window of a shard, but the most "
-        + "any executor has is 180 B (180 bytes) usable: b's 200 B less the 10% safety margin. "
+        + "any executor has is 167 B (167 bytes) usable: b's 200 B less the 10% safety margin and "
+        + "the 6.3% its backend keeps. "
         + "Use executors with more memory, a smaller window, batch or calibration set, or a "
         + "smaller safety margin.", e.getMessage());
   }
