@@ -1,6 +1,8 @@
 package dev.calibra.it;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,6 +11,7 @@ import dev.calibra.storage.artifact.ArtifactReader;
 import dev.calibra.storage.artifact.ArtifactTensor;
 import dev.calibra.storage.artifact.TensorKind;
 import dev.calibra.storage.artifact.VqPayload;
+import dev.calibra.storage.safetensors.SafetensorsFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.hadoop.conf.Configuration;
@@ -60,8 +63,8 @@ class CbqCommandTest {
 
   /**
    * A rotating recipe: the artifact holds the rotated model, an ordinary Llama model whose
-   * output projection is a table of its own (its config says so), and evaluating it reproduces
-   * the run's perplexity to the last bit.
+   * output projection is a table of its own (its config says so, and so does its GPTQ export),
+   * and evaluating it reproduces the run's perplexity to the last bit.
    */
   @Test
   void rotatedModelsArtifactHasItsOwnOutputProjectionAndReproducesThePerplexity()
@@ -73,8 +76,8 @@ class CbqCommandTest {
     Path report = directory.resolve("report.json");
     CliRun.succeeding("quantize", "--model", model.toString(), "--eval-tokens",
         sequences + "#evaluation", "--method", "cbq", "--calib-tokens", sequences + "#calibration",
-        "--calib-samples", "8", "--epochs", "1", "--e2e-epochs", "0", "--rotate", "--bits", "4",
-        "--group", "32", "--skip-float", "--output", artifact.toString(), "--report",
+        "--calib-samples", "8", "--epochs", "1", "--e2e-epochs", "0", "--rotate", "--bits", "8",
+        "--group", "per-channel", "--skip-float", "--output", artifact.toString(), "--report",
         report.toString(), "--threads", "2");
     double perplexity = SharedData.json(report).get("results").get(0).get("perplexity").asDouble();
     CliRun evaluate = CliRun.succeeding("evaluate", "--artifact", artifact.toString(),
@@ -86,6 +89,17 @@ class CbqCommandTest {
       assertEquals(false, reader.metadata().modelConfig().get("tie_word_embeddings").asBoolean());
       assertTrue(reader.contains("lm_head.weight"));
       assertEquals(TensorKind.FLOAT, reader.entry("lm_head.weight").kind());
+    }
+    // Exported, it is an ordinary untied Llama checkpoint (8 bits per channel: stories260K's rows
+    // of 172 fill whole 32-bit words only at 8 bits).
+    Path export = directory.resolve("gptq");
+    CliRun.succeeding("export-gptq", "--artifact", artifact.toString(), "--out",
+        export.toString());
+    assertFalse(SharedData.json(export.resolve("config.json")).get("tie_word_embeddings")
+        .asBoolean());
+    try (SafetensorsFile weights = SafetensorsFile.open(FileLocation.of(
+        export.resolve("model.safetensors").toString(), new Configuration()))) {
+      assertArrayEquals(new long[] {512, 64}, weights.tensor("lm_head.weight").shape());
     }
   }
 
