@@ -74,11 +74,13 @@ class CbqCommandTest {
     Path directory = Files.createTempDirectory("calibra-rotated");
     Path artifact = directory.resolve("rotated.arrow");
     Path report = directory.resolve("report.json");
-    CliRun.succeeding("quantize", "--model", model.toString(), "--eval-tokens",
+    CliRun rotated = CliRun.succeeding("quantize", "--model", model.toString(), "--eval-tokens",
         sequences + "#evaluation", "--method", "cbq", "--calib-tokens", sequences + "#calibration",
         "--calib-samples", "8", "--epochs", "1", "--e2e-epochs", "0", "--rotate", "--bits", "8",
         "--group", "per-channel", "--skip-float", "--output", artifact.toString(), "--report",
         report.toString(), "--threads", "2");
+    assertTrue(rotated.out().contains("[cbq w8 per-channel] the model is rotated first (seed 0)"),
+        rotated.out());
     double perplexity = SharedData.json(report).get("results").get(0).get("perplexity").asDouble();
     CliRun evaluate = CliRun.succeeding("evaluate", "--artifact", artifact.toString(),
         "--eval-tokens", sequences + "#evaluation", "--threads", "2");

@@ -127,9 +127,14 @@ final class QuantizeCommand {
     // What the artifact's float tensors come from: the model as calibration sees it.
     LlamaWeightSource floatModel = recipe == null ? model.weights()
         : CbqCalibrator.modelToCalibrate(model.weights(), recipe);
+    if (recipe != null && recipe.rotate()) {
+      out.printf(Locale.ROOT, "[%s] the model is rotated first (seed %d): the same function, its "
+          + "norms folded, its output projection a table of its own%n", label, recipe.seed());
+    }
     try (QuantizedRunRecorder recorder = options.output() == null ? null
-        : QuantizedRunRecorder.start(model, floatModel, options.method(), scheme, options.quantizeLmHead(),
-            recipeDetails(recipe, vq), options.output(), options.overwrite(), backend)) {
+        : QuantizedRunRecorder.start(model, floatModel, options.method(), scheme,
+            options.quantizeLmHead(), recipeDetails(recipe, vq), options.output(),
+            options.overwrite(), backend)) {
       Consumer<QuantizedBlock> onBlock = block -> {
         layers.addAll(layerErrors(block));
         storedBits[0] += block.storedBits();
