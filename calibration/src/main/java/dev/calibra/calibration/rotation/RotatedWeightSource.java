@@ -42,16 +42,32 @@ public final class RotatedWeightSource implements LlamaWeightSource {
   private final LlamaWeightSource source;
   private final LlamaConfig config;
   private final CpuBackend cpu = new CpuBackend();
-  private final float[] residual;
-  private final float[] valueHead;
+  private final long seed;
+  // Made on first use: a caller that wants only the config (the Spark job's part metadata) does
+  // not pay for a hidden × hidden matrix.
+  private float[] residual;
+  private float[] valueHead;
 
   /** {@code source} rotated by matrices drawn from {@code seed} ({@link RandomOrthogonal}). */
   public RotatedWeightSource(LlamaWeightSource source, long seed) {
     this.source = source;
     this.config = source.config().withUntiedEmbeddings();
-    this.residual = RandomOrthogonal.of(config.hiddenSize(), seed);
-    // A seed of its own, so that P is not a corner of Q when the widths share factors.
-    this.valueHead = RandomOrthogonal.of(config.headDim(), ~seed);
+    this.seed = seed;
+  }
+
+  private float[] residual() {
+    if (residual == null) {
+      residual = RandomOrthogonal.of(config.hiddenSize(), seed);
+    }
+    return residual;
+  }
+
+  private float[] valueHead() {
+    if (valueHead == null) {
+      // A seed of its own, so that P is not a corner of Q when the widths share factors.
+      valueHead = RandomOrthogonal.of(config.headDim(), ~seed);
+    }
+    return valueHead;
   }
 
   @Override
@@ -124,7 +140,7 @@ public final class RotatedWeightSource implements LlamaWeightSource {
 
   /** Qᵀ·W for W of [hidden, cols]. */
   private float[] residualTransposedTimes(float[] w, int rows, int cols) {
-    Tensor q = cpu.upload(residual, rows, rows);
+    Tensor q = cpu.upload(residual(), rows, rows);
     Tensor c = cpu.zeros(rows, cols);
     cpu.matmul(q, true, cpu.upload(w, rows, cols), false, c, false);
     return cpu.download(c);
@@ -134,8 +150,8 @@ public final class RotatedWeightSource implements LlamaWeightSource {
   private float[] residualTimes(float[] a, int rows) {
     int hidden = config.hiddenSize();
     Tensor c = cpu.zeros(rows, hidden);
-    cpu.matmul(cpu.upload(a, rows, hidden), false, cpu.upload(residual, hidden, hidden), false, c,
-        false);
+    Tensor q = cpu.upload(residual(), hidden, hidden);
+    cpu.matmul(cpu.upload(a, rows, hidden), false, q, false, c, false);
     return cpu.download(c);
   }
 
@@ -145,6 +161,7 @@ public final class RotatedWeightSource implements LlamaWeightSource {
    */
   private float[] valueHeadRows(float[] w, int cols) {
     int headDim = config.headDim();
+    float[] valueHead = valueHead();
     float[] out = new float[w.length];
     for (int head = 0; head < w.length / (headDim * cols); head++) {
       int base = head * headDim * cols;
@@ -163,6 +180,7 @@ public final class RotatedWeightSource implements LlamaWeightSource {
   /** o's columns of each query head multiplied by P, undoing the value heads' rotation. */
   private float[] queryHeadColumns(float[] w, int rows, int cols) {
     int headDim = config.headDim();
+    float[] valueHead = valueHead();
     float[] out = new float[w.length];
     for (int r = 0; r < rows; r++) {
       for (int head = 0; head < cols / headDim; head++) {

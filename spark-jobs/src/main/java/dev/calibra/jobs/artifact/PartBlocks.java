@@ -31,7 +31,10 @@ public final class PartBlocks {
 
   private PartBlocks() {}
 
-  /** Every block of the part at {@code location}, in block order, its weights on {@code backend}. */
+  /**
+   * Every block of the part at {@code location}, in block order, its weights on
+   * {@code backend}.
+   */
   public static List<QuantizedBlock> read(FileLocation location, LlamaConfig config,
       Backend backend) throws IOException {
     try (ArtifactReader part = ArtifactReader.open(location)) {
