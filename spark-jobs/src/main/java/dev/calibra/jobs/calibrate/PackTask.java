@@ -17,8 +17,8 @@ import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 
 /**
- * The pack stage's task: writes the part with the tensors outside blocks (float, from the
- * checkpoint), then merges it and the blocks' parts into the artifact, tensor by tensor: the
+ * The pack stage's task: writes the part with the tensors outside blocks (float, from the model
+ * the shards calibrated), then merges it and the blocks' parts into the artifact, tensor by tensor: the
  * end-to-end pass's part when the recipe runs the pass, else every shard's. It runs on an
  * executor so that not even one tensor passes through the driver.
  */
