@@ -42,7 +42,10 @@ import java.util.function.UnaryOperator;
  * the CPU backend (the GPU parity run measured 1e-4 relative on dict-llama-15M) while the rows
  * take seconds instead of minutes. {@code --recipe JSON} (after {@code --backend}, if any) sets
  * fields of every row's recipe, e.g. {@code --recipe '{"epochs": 8, "loraRank": 32}'}, to try
- * other settings against the same table.
+ * other settings against the same table. {@code --calib-samples K} keeps the first K of the
+ * shared calibration samples, {@code --calib-generated N} adds N of the same length that the
+ * float model writes itself (seeded by the recipe's seed; see calibration/CBQ.md, "Calibration
+ * data"); results then go to {@code cbq-quality-generated-<model>.json}.
  */
 public final class CbqQualityBenchmark {
 
@@ -90,24 +93,39 @@ public final class CbqQualityBenchmark {
     try (Backends.Selected selected = QualityBackend.open(arguments)) {
       // Recipe fields set by --recipe; empty when the defaults run.
       ObjectNode overrides = JSON.createObjectNode();
-      if (arguments.size() >= 2 && arguments.get(0).equals("--recipe")) {
-        overrides = (ObjectNode) JSON.readTree(arguments.get(1));
+      Integer keptSamples = null;
+      int generated = 0;
+      while (arguments.size() >= 2 && arguments.get(0).startsWith("--")) {
+        String value = arguments.get(1);
+        switch (arguments.get(0)) {
+          case "--recipe" -> overrides = (ObjectNode) JSON.readTree(value);
+          case "--calib-samples" -> keptSamples = Integer.parseInt(value);
+          case "--calib-generated" -> generated = Integer.parseInt(value);
+          default -> throw new IllegalArgumentException("unknown option " + arguments.get(0));
+        }
         arguments.subList(0, 2).clear();
       }
       List<String> models = arguments.isEmpty() ? List.of("stories260K", "dict-llama-15M")
           : arguments;
       Path shared = SharedModelData.modelsFolder();
+      // Generated samples get result files of their own: the main table stays the shared data's.
+      String entry = generated > 0 ? ENTRY + "-generated" : ENTRY;
       for (String argument : models) {
         String[] nameAndSchemes = argument.split(":", 2);
         List<String> only = nameAndSchemes.length > 1
             ? List.of(nameAndSchemes[1].split(",")) : List.of();
         // One file per model, so that models measured in separate runs keep their results;
         // rewritten after every row, so that a run cut short keeps the rows it finished.
-        RowSink write = partial -> ResultFile.write(ENTRY + "-" + partial.model(),
-            new Results(ENTRY, Instant.now().toString(), selected.description(),
+        RowSink write = partial -> ResultFile.write(entry + "-" + partial.model(),
+            new Results(entry, Instant.now().toString(), selected.description(),
                 Parallel.threads(), List.of(partial)));
-        ModelResult result = run(selected.backend(),
-            SharedModelData.load(shared.resolve(nameAndSchemes[0])), only, overrides, write);
+        SharedModelData data = SharedModelData.load(shared.resolve(nameAndSchemes[0]));
+        if (keptSamples != null || generated > 0) {
+          data = data.withCalibration(
+              keptSamples == null ? data.calibration().size() : keptSamples, generated,
+              overrides.path("seed").asLong(0));
+        }
+        ModelResult result = run(selected.backend(), data, only, overrides, write);
         print(result);
         System.out.println("Results written to " + write.accept(result));
       }
@@ -166,8 +184,7 @@ public final class CbqQualityBenchmark {
       List<QualityRow> rows) {
     long predictions = data.evaluation().stream().mapToLong(w -> w.length - 1).sum();
     return new ModelResult(data.name(), floatPerplexity, predictions,
-        data.calibration().size() + " samples of " + data.calibration().get(0).length
-            + " tokens", List.copyOf(rows));
+        data.calibrationDescription(), List.copyOf(rows));
   }
 
   private static QualityRow row(Backend backend, LlamaWeightSource weights,

@@ -88,8 +88,7 @@ public final class VqQualityBenchmark {
       boolean full) throws Exception {
     int samples = full ? data.calibration().size() : Math.min(data.calibration().size(),
         CALIBRATION_TOKENS / data.calibration().get(0).length);
-    SharedModelData calibrationData = new SharedModelData(data.name(), data.directory(),
-        data.calibration().subList(0, samples), data.evaluation());
+    SharedModelData calibrationData = data.withCalibration(samples, 0, 0);
     CbqRecipe recipe = full ? CbqRecipe.defaults(UNIFORM)
         : CbqRecipe.defaults(UNIFORM).toBuilder().epochs(1).build();
     try (ModelDirectory model = ModelDirectory.open(data.directory().toString())) {
@@ -110,9 +109,8 @@ public final class VqQualityBenchmark {
             recipe.toBuilder().epochs(0).endToEnd(0, 0f).build(), rules.get(0),
             " (k-means, nearest codewords, no training)"));
       }
-      String calibration = calibrationData.calibration().size() + " samples of "
-          + calibrationData.calibration().get(0).length + " tokens";
-      return new ModelResult(data.name(), floatPerplexity, calibration, recipe.label() + ", "
+      return new ModelResult(data.name(), floatPerplexity,
+          calibrationData.calibrationDescription(), recipe.label() + ", "
           + recipe.epochs() + " epochs", rows);
     }
   }

@@ -7,13 +7,46 @@ import java.util.Map;
 import java.util.Random;
 
 /** Small random Llama blocks for tests that need weights but not a trained model. */
-final class RandomWeights {
+public final class RandomWeights {
 
   private RandomWeights() {}
 
-  static LlamaConfig config(boolean attentionBias) {
+  public static LlamaConfig config(boolean attentionBias) {
     return new LlamaConfig(attentionBias ? "qwen2" : "llama", 16, 24, 3, 4, 2, 4, 40, 64, 1e-5f,
         RopeScaling.standard(10000), true, attentionBias, 1, 2);
+  }
+
+  /**
+   * A whole random model of {@code config}: blocks from {@link #block}, an embedding table and a
+   * final norm, the same tensors on every call.
+   */
+  public static LlamaWeightSource model(LlamaConfig config, long seed) {
+    return new LlamaWeightSource() {
+      @Override
+      public LlamaConfig config() {
+        return config;
+      }
+
+      @Override
+      public Tensor embedding(Backend backend) {
+        return gaussian(backend, new Random(seed), config.vocabSize(), config.hiddenSize(), 1);
+      }
+
+      @Override
+      public BlockWeights block(int index, Backend backend) {
+        return RandomWeights.block(config, backend, new Random(seed + 1 + index));
+      }
+
+      @Override
+      public Tensor finalNorm(Backend backend) {
+        return gaussian(backend, new Random(seed - 1), 1, config.hiddenSize(), 1);
+      }
+
+      @Override
+      public Tensor lmHead(Backend backend) {
+        return embedding(backend);
+      }
+    };
   }
 
   static BlockWeights block(LlamaConfig config, Backend backend, Random random) {

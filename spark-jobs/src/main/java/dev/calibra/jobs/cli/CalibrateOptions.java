@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The arguments of the CBQ calibration job, the same for {@code calibra calibrate} (embedded
@@ -151,9 +152,13 @@ public record CalibrateOptions(
     return calibration.vqRecipe();
   }
 
-  /** The calibration samples these options name, tokenized with the model's tokenizer. */
-  public CalibrationData calibrationData(ModelDirectory model) throws IOException {
-    return CalibrationData.load(calibration, model);
+  /**
+   * The calibration samples these options name, tokenized with the model's tokenizer, and those
+   * the model writes itself when asked for ({@code progress} hears about those).
+   */
+  public CalibrationData calibrationData(ModelDirectory model, Consumer<String> progress)
+      throws IOException {
+    return CalibrationData.load(calibration, model, progress);
   }
 
   private static Schedule schedule(String text) {

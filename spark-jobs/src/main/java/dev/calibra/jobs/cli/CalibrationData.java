@@ -1,5 +1,6 @@
 package dev.calibra.jobs.cli;
 
+import dev.calibra.model.generate.SampleGenerator;
 import dev.calibra.storage.FileLocation;
 import dev.calibra.storage.hf.ModelDirectory;
 import dev.calibra.storage.hf.TokenizerFile;
@@ -11,26 +12,56 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
 
 /**
  * The calibration samples of a CBQ run, all of one length: the first N windows of seqLen tokens
  * of the calibration text (encoded paragraph by paragraph with BOS, as the perplexity protocol
- * encodes text), or the first N pre-tokenized sequences cut to seqLen.
+ * encodes text), or the first N pre-tokenized sequences cut to seqLen; then the samples the
+ * float model writes itself, when asked for.
  */
 public record CalibrationData(String description, List<int[]> samples) {
 
   private static final long MAX_TEXT_BYTES = 1L << 30;
 
-  static CalibrationData load(CbqOptions options, ModelDirectory model) throws IOException {
+  /** @param progress told what sample generation is doing (it takes minutes on large models) */
+  static CalibrationData load(CbqOptions options, ModelDirectory model, Consumer<String> progress)
+      throws IOException {
     int context = model.config().maxPositions();
     if (options.seqLen() > context) {
       throw new IllegalArgumentException("--calib-seq-len " + options.seqLen()
           + " exceeds the model's context of " + context + " tokens");
     }
-    if (options.calibTokens() != null) {
-      return fromTokens(options, context);
+    if (options.samples() == 0) {
+      return new CalibrationData("", List.of()).withGenerated(options, model,
+          textSeqLen(options, context), progress);
     }
+    CalibrationData given = options.calibTokens() != null ? fromTokens(options, context)
+        : fromText(options, model, context);
+    return given.withGenerated(options, model, given.samples().get(0).length, progress);
+  }
+
+  /** These samples followed by {@code options.generated()} the model writes, of seqLen tokens. */
+  private CalibrationData withGenerated(CbqOptions options, ModelDirectory model, int seqLen,
+      Consumer<String> progress) throws IOException {
+    if (options.generated() == 0) {
+      return this;
+    }
+    String what = options.generated() + " samples of " + seqLen + " tokens written by the model"
+        + " (seed " + options.seed() + ")";
+    progress.accept("generating " + what + " on the CPU…");
+    long start = System.nanoTime();
+    List<int[]> all = new ArrayList<>(samples);
+    all.addAll(SampleGenerator.generate(model.weights(), options.generated(), seqLen,
+        options.seed(), (done, total) -> progress.accept(String.format(Locale.ROOT,
+            "  %d/%d samples generated (%.0f s)", done, total, (System.nanoTime() - start) / 1e9))));
+    return new CalibrationData(description.isEmpty() ? what : description + " + " + what, all);
+  }
+
+  private static CalibrationData fromText(CbqOptions options, ModelDirectory model, int context)
+      throws IOException {
     FileLocation text = options.calibText() != null
         ? FileLocation.of(options.calibText(), new Configuration())
         : model.location().child(CbqOptions.DEFAULT_CALIBRATION_TEXT);
@@ -45,8 +76,7 @@ public record CalibrationData(String description, List<int[]> samples) {
     Tokenizer tokenizer = Tokenizer.fromBytes(tokenizerFile.bytes(), tokenizerFile.location());
     int[] tokens = TextCorpus.encodeParagraphs(tokenizer,
         new String(text.readAllBytes(MAX_TEXT_BYTES), StandardCharsets.UTF_8));
-    int seqLen = options.seqLen() > 0 ? options.seqLen()
-        : Math.min(CbqOptions.DEFAULT_SEQ_LEN, context);
+    int seqLen = textSeqLen(options, context);
     int available = tokens.length / seqLen;
     if (available < options.samples()) {
       throw new IllegalArgumentException("the calibration text " + text + " holds " + tokens.length
@@ -58,6 +88,11 @@ public record CalibrationData(String description, List<int[]> samples) {
       samples.add(Arrays.copyOfRange(tokens, s * seqLen, (s + 1) * seqLen));
     }
     return new CalibrationData(text + " (" + samples.size() + " × " + seqLen + " tokens)", samples);
+  }
+
+  /** The length of samples cut from a stream: as given, else the default within the context. */
+  private static int textSeqLen(CbqOptions options, int context) {
+    return options.seqLen() > 0 ? options.seqLen() : Math.min(CbqOptions.DEFAULT_SEQ_LEN, context);
   }
 
   private static CalibrationData fromTokens(CbqOptions options, int context) throws IOException {

@@ -16,6 +16,7 @@ record CbqOptions(
     String calibText,
     String calibTokens,
     int samples,
+    int generated,
     int seqLen,
     Integer epochs,
     Integer batchSize,
@@ -48,6 +49,10 @@ record CbqOptions(
         + "sequences (JSONL, Parquet, or JSON with named splits); replaces --calib-text"});
     HELP.put("--calib-samples", new String[] {"N", "cbq: calibration samples [default: "
         + DEFAULT_SAMPLES + "]"});
+    HELP.put("--calib-generated", new String[] {"N", "cbq: N more calibration samples written by "
+        + "the float model itself (sampled at temperature 1 from BOS, on the CPU, fixed by "
+        + "--seed), after the --calib-samples of the text or tokens; with --calib-samples 0 the "
+        + "only ones (see calibration/CBQ.md, \"Calibration data\") [default: 0]"});
     HELP.put("--calib-seq-len", new String[] {"N", "cbq: tokens per calibration sample [default: "
         + DEFAULT_SEQ_LEN + ", at most the model's context; pre-tokenized sequences keep their "
         + "length unless it is given]"});
@@ -97,7 +102,8 @@ record CbqOptions(
     CbqOptions options = new CbqOptions(
         values.get("--calib-text"),
         values.get("--calib-tokens"),
-        QuantizeOptions.intOption(values, "--calib-samples", DEFAULT_SAMPLES, 1),
+        QuantizeOptions.intOption(values, "--calib-samples", DEFAULT_SAMPLES, 0),
+        QuantizeOptions.intOption(values, "--calib-generated", 0, 0),
         QuantizeOptions.intOption(values, "--calib-seq-len", 0, 2),
         optionalInt(values, "--epochs", 0),
         optionalInt(values, "--batch-size", 1),
@@ -114,6 +120,10 @@ record CbqOptions(
         QuantizeOptions.intOption(values, "--seed", 0, 0),
         values.get("--vq"),
         optionalInt(values, "--vq-candidates", 1));
+    if (options.samples() + options.generated() == 0) {
+      throw new IllegalArgumentException("no calibration samples: --calib-samples 0 needs "
+          + "--calib-generated N");
+    }
     if (options.vqCandidates() != null && options.vq() == null) {
       throw new IllegalArgumentException("--vq-candidates applies to --vq only");
     }

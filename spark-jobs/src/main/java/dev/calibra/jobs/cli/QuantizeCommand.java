@@ -99,7 +99,7 @@ final class QuantizeCommand {
     }
     CalibrationData calibration = null;
     if (options.cbq() != null) {
-      calibration = CalibrationData.load(options.cbq(), model);
+      calibration = CalibrationData.load(options.cbq(), model, out::println);
       out.printf(Locale.ROOT, "calibration: %s%n", calibration.description());
       report.put("calibration", calibration.description());
     }

@@ -118,7 +118,7 @@ public final class CalibrationJob {
       LlamaConfig config = model.config();
       LOG.info("model {}: {} blocks, hidden {}; work directory {}; artifact {}", model.location(),
           config.numLayers(), config.hiddenSize(), work, output);
-      CalibrationData data = options.calibrationData(model);
+      CalibrationData data = options.calibrationData(model, LOG::info);
       List<int[]> samples = data.samples();
       EvaluationData evaluation = EvaluationData.load(options.evaluation(), config.maxPositions(),
           model.location(), model::tokenizer);

@@ -48,6 +48,22 @@ class CbqOptionsTest {
   }
 
   @Test
+  void generatedSamplesMayReplaceTheText() {
+    QuantizeOptions options = QuantizeOptions.parse(new String[] {"--method", "cbq",
+        "--calib-samples", "0", "--calib-generated", "64"});
+    assertEquals(0, options.cbq().samples());
+    assertEquals(64, options.cbq().generated());
+    assertEquals(0, QuantizeOptions.parse(new String[] {"--method", "cbq"}).cbq().generated());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> QuantizeOptions.parse(new String[] {"--method", "cbq", "--calib-samples", "0"}));
+    assertEquals("no calibration samples: --calib-samples 0 needs --calib-generated N",
+        e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> QuantizeOptions.parse(
+        new String[] {"--method", "cbq", "--calib-generated", "-1"}));
+    assertEquals("--calib-generated must be an integer ≥ 0, got '-1'", e.getMessage());
+  }
+
+  @Test
   void rtnRunsHaveNoCbqOptionsAndRefuseThem() {
     assertNull(QuantizeOptions.parse(new String[0]).cbq());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
