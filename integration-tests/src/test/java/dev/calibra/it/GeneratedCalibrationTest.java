@@ -1,5 +1,6 @@
 package dev.calibra.it;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,12 +10,18 @@ import dev.calibra.model.eval.PerplexityEvaluator;
 import dev.calibra.model.generate.SampleGenerator;
 import dev.calibra.model.llama.LayerwiseRunner;
 import dev.calibra.storage.hf.ModelDirectory;
+import dev.calibra.storage.tokens.TokenIdFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** Calibration samples that stories260K writes itself, and a CBQ run calibrated on them. */
+/**
+ * Calibration samples that stories260K writes itself, and CBQ runs calibrated on them: {@code
+ * calibra quantize} and the Spark job.
+ */
 class GeneratedCalibrationTest {
 
   /**
@@ -55,5 +62,32 @@ class GeneratedCalibrationTest {
     double perplexity = written.get("results").get(0).get("perplexity").asDouble();
     // Round-to-nearest W4 g32 scores 156.6 here.
     assertTrue(perplexity < 130, "CBQ w4 g32 perplexity " + perplexity);
+  }
+
+  /** The Spark job's driver draws the samples that a single machine draws for the seed. */
+  @Test
+  void theSparkJobCalibratesOnTheSameGeneratedSamples(@TempDir Path directory) throws Exception {
+    String[] args = StoriesJobArgs.of(directory, "--calib-samples", "4", "--calib-generated", "4",
+        "--seed", "3");
+    String[] command = new String[args.length + 1];
+    command[0] = "calibrate";
+    System.arraycopy(args, 0, command, 1, args.length);
+    CliRun.succeeding(command);
+
+    Path model = SharedData.model("stories260K");
+    List<int[]> expected = new ArrayList<>(TokenIdFiles.read(
+        model.resolve("sequences.json").toString(), "calibration").subList(0, 4));
+    try (ModelDirectory weights = ModelDirectory.open(model.toString())) {
+      expected.addAll(SampleGenerator.generate(weights.weights(), 4, 256, 3, (done, total) -> { }));
+    }
+    List<int[]> used = TokenIdFiles.read(
+        directory.resolve("work/data/calibration.jsonl").toString(), null);
+    assertEquals(expected.size(), used.size());
+    for (int i = 0; i < used.size(); i++) {
+      assertArrayEquals(expected.get(i), used.get(i), "sample " + i);
+    }
+    JsonNode summary = SharedData.json(directory.resolve("summary.json")).get("calibration");
+    assertTrue(summary.get("source").asText().endsWith(
+        " + 4 samples of 256 tokens written by the model (seed 3)"), summary.toString());
   }
 }
