@@ -4,6 +4,7 @@ import dev.calibra.model.backend.Backend;
 import dev.calibra.model.backend.Tensor;
 import dev.calibra.model.cpu.CpuBackend;
 import dev.calibra.model.cpu.Gemm;
+import dev.calibra.model.cpu.Parallel;
 import dev.calibra.model.llama.BlockWeights;
 import dev.calibra.model.llama.LlamaConfig;
 import dev.calibra.model.llama.LlamaWeightSource;
@@ -159,42 +160,49 @@ final class IncrementalDecoder {
     addInto(x, linear(gate, layer.down(), hidden, width, null));
   }
 
-  /** Causal attention of this position's queries over the cached positions 0 … position. */
+  /**
+   * Causal attention of this position's queries over the cached positions 0 … position, the
+   * sequences of the batch in parallel (on many cores the products no longer dominate).
+   */
   private float[] attend(int index, float[] q) {
     int headDim = config.headDim();
     int kvWidth = config.keyValueWidth();
     int group = config.numHeads() / config.numKeyValueHeads();
     float scale = (float) (1 / Math.sqrt(headDim));
+    float[] layerKeys = keys[index];
+    float[] layerValues = values[index];
     float[] out = new float[batch * config.queryWidth()];
-    float[] scores = new float[position + 1];
-    for (int b = 0; b < batch; b++) {
-      for (int head = 0; head < config.numHeads(); head++) {
-        int qBase = b * config.queryWidth() + head * headDim;
-        int kvOffset = (head / group) * headDim;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int p = 0; p <= position; p++) {
-          int kBase = (b * capacity + p) * kvWidth + kvOffset;
-          float dot = 0;
-          for (int i = 0; i < headDim; i++) {
-            dot += q[qBase + i] * keys[index][kBase + i];
+    Parallel.forRange(batch, 1, (start, end) -> {
+      float[] scores = new float[position + 1];
+      for (int b = start; b < end; b++) {
+        for (int head = 0; head < config.numHeads(); head++) {
+          int qBase = b * config.queryWidth() + head * headDim;
+          int kvOffset = (head / group) * headDim;
+          float max = Float.NEGATIVE_INFINITY;
+          for (int p = 0; p <= position; p++) {
+            int kBase = (b * capacity + p) * kvWidth + kvOffset;
+            float dot = 0;
+            for (int i = 0; i < headDim; i++) {
+              dot += q[qBase + i] * layerKeys[kBase + i];
+            }
+            scores[p] = dot * scale;
+            max = Math.max(max, scores[p]);
           }
-          scores[p] = dot * scale;
-          max = Math.max(max, scores[p]);
-        }
-        float sum = 0;
-        for (int p = 0; p <= position; p++) {
-          scores[p] = (float) Math.exp(scores[p] - max);
-          sum += scores[p];
-        }
-        for (int p = 0; p <= position; p++) {
-          float weight = scores[p] / sum;
-          int vBase = (b * capacity + p) * kvWidth + kvOffset;
-          for (int i = 0; i < headDim; i++) {
-            out[qBase + i] += weight * values[index][vBase + i];
+          float sum = 0;
+          for (int p = 0; p <= position; p++) {
+            scores[p] = (float) Math.exp(scores[p] - max);
+            sum += scores[p];
+          }
+          for (int p = 0; p <= position; p++) {
+            float weight = scores[p] / sum;
+            int vBase = (b * capacity + p) * kvWidth + kvOffset;
+            for (int i = 0; i < headDim; i++) {
+              out[qBase + i] += weight * layerValues[vBase + i];
+            }
           }
         }
       }
-    }
+    });
     return out;
   }
 

@@ -1,5 +1,6 @@
 package dev.calibra.model.generate;
 
+import dev.calibra.model.cpu.Parallel;
 import dev.calibra.model.llama.LlamaConfig;
 import dev.calibra.model.llama.LlamaWeightSource;
 import java.util.ArrayList;
@@ -75,9 +76,13 @@ public final class SampleGenerator {
       }
       float[] logits = decoder.next(current);
       int vocab = logits.length / batch;
-      for (int b = 0; b < batch; b++) {
-        tokens[b][t] = sample(logits, b * vocab, vocab, randoms[b]);
-      }
+      int position = t;
+      // Each sequence draws from its own stream, so the split over threads changes nothing.
+      Parallel.forRange(batch, 1, (start, end) -> {
+        for (int b = start; b < end; b++) {
+          tokens[b][position] = sample(logits, b * vocab, vocab, randoms[b]);
+        }
+      });
     }
   }
 
