@@ -67,12 +67,8 @@ class GeneratedCalibrationTest {
   /** The Spark job's driver draws the samples that a single machine draws for the seed. */
   @Test
   void theSparkJobCalibratesOnTheSameGeneratedSamples(@TempDir Path directory) throws Exception {
-    String[] args = StoriesJobArgs.of(directory, "--calib-samples", "4", "--calib-generated", "4",
-        "--seed", "3");
-    String[] command = new String[args.length + 1];
-    command[0] = "calibrate";
-    System.arraycopy(args, 0, command, 1, args.length);
-    CliRun.succeeding(command);
+    CliRun.succeeding(StoriesJobArgs.calibrateCommand(directory, "--calib-samples", "4",
+        "--calib-generated", "4", "--seed", "3"));
 
     Path model = SharedData.model("stories260K");
     List<int[]> expected = new ArrayList<>(TokenIdFiles.read(

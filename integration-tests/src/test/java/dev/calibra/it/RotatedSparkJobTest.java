@@ -37,8 +37,8 @@ class RotatedSparkJobTest {
 
   @Test
   void theJobWritesTheRotatedModelASingleMachineCalibrates() throws Exception {
-    CliRun.succeeding(command(StoriesJobArgs.of(directory, "--schedule", "sequential",
-        "--rotate")));
+    CliRun.succeeding(StoriesJobArgs.calibrateCommand(directory, "--schedule", "sequential",
+        "--rotate"));
 
     QuantizationScheme w3g32 = new QuantizationScheme(3, 32);
     CbqRecipe recipe = new CbqRecipe.Builder(w3g32).epochs(1).batchSize(2)
@@ -70,12 +70,5 @@ class RotatedSparkJobTest {
             name);
       }
     }
-  }
-
-  private static String[] command(String[] args) {
-    String[] command = new String[args.length + 1];
-    command[0] = "calibrate";
-    System.arraycopy(args, 0, command, 1, args.length);
-    return command;
   }
 }

@@ -33,4 +33,11 @@ final class StoriesJobArgs {
     args.addAll(Arrays.asList(extra));
     return args.toArray(String[]::new);
   }
+
+  /** {@code calibra calibrate} with {@link #of}'s arguments, for {@link CliRun}. */
+  static String[] calibrateCommand(Path directory, String... extra) {
+    List<String> command = new ArrayList<>(List.of("calibrate"));
+    command.addAll(Arrays.asList(of(directory, extra)));
+    return command.toArray(String[]::new);
+  }
 }
