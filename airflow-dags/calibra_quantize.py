@@ -42,8 +42,13 @@ PARAMS = {
     "calibration_tokens": Param("", type="string",
                                 description="Pre-tokenized calibration sequences, FILE or "
                                             "FILE#SPLIT (JSONL, Parquet, JSON with splits)."),
-    "calibration_samples": Param(32, type="integer", minimum=1,
-                                 description="Calibration samples."),
+    "calibration_samples": Param(32, type="integer", minimum=0,
+                                 description="Calibration samples of the text or tokens (0: "
+                                             "generated ones only)."),
+    "calibration_generated": Param(0, type="integer", minimum=0,
+                                   description="More calibration samples that the float model "
+                                               "writes itself, drawn on the driver's CPU "
+                                               "(calibration/CBQ.md, 'Calibration data')."),
     "evaluation_text": Param("", type="string",
                              description="Evaluation text. Empty: the model directory's "
                                          "heldout.txt, unless evaluation_tokens is given."),
@@ -82,11 +87,18 @@ def data_options(params: dict, kind: str) -> list[str]:
     return [f"{prefix}-text", text] if text else []
 
 
+def generated_option(params: dict) -> list[str]:
+    """--calib-generated when the params ask for generated samples; nothing otherwise."""
+    generated = params["calibration_generated"]
+    return ["--calib-generated", str(generated)] if generated else []
+
+
 def job_arguments(params: dict) -> dict[str, list[str]]:
     """The arguments of both submissions: the calibration job's and calibra evaluate's."""
     calibrate = ["--model", params["model"], "--recipe", params["recipe"],
                  *data_options(params, "calibration"),
                  "--calib-samples", str(params["calibration_samples"]),
+                 *generated_option(params),
                  *data_options(params, "evaluation"),
                  "--schedule", params["spark_schedule"], "--output", params["output"]]
     evaluate = ["evaluate", "--artifact", params["output"], *data_options(params, "evaluation"),

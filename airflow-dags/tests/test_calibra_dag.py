@@ -110,6 +110,9 @@ def test_arguments_follow_the_params(dag_module):
     assert calibrate[calibrate.index("--recipe") + 1].endswith("recipes/cbq-w4g32.properties")
     assert commands["evaluate"] == ["evaluate", "--artifact", params["output"], "--eval-text",
                                     "heldout.txt", "--max-perplexity", "90.5"]
+    assert "--calib-generated" not in calibrate, "no generated samples unless asked for"
+    generated = dag_module.job_arguments({**params, "calibration_generated": 64})["calibrate"]
+    assert generated[generated.index("--calib-generated") + 1] == "64"
     with pytest.raises(ValueError, match="not both"):
         dag_module.job_arguments({**params, "calibration_text": "c.txt"})
 
