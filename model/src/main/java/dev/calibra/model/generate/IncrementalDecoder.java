@@ -1,14 +1,8 @@
 package dev.calibra.model.generate;
 
-import dev.calibra.model.backend.Backend;
-import dev.calibra.model.backend.Tensor;
-import dev.calibra.model.cpu.CpuBackend;
 import dev.calibra.model.cpu.Gemm;
 import dev.calibra.model.cpu.Parallel;
-import dev.calibra.model.llama.BlockWeights;
 import dev.calibra.model.llama.LlamaConfig;
-import dev.calibra.model.llama.LlamaWeightSource;
-import dev.calibra.model.llama.Linear;
 
 /**
  * A float model run one position at a time for a batch of sequences, on the CPU in float32,
@@ -18,18 +12,13 @@ import dev.calibra.model.llama.Linear;
  */
 final class IncrementalDecoder {
 
-  /** One block's parameters as plain arrays ([out, in] row-major weights). */
-  private record Layer(float[] inputNorm, float[] postAttentionNorm, float[] q, float[] k,
-      float[] v, float[] o, float[] gate, float[] up, float[] down, float[] qBias, float[] kBias,
-      float[] vBias) {}
-
   private final LlamaConfig config;
   private final int batch;
   private final int capacity;
+  private final HostWeights.Layer[] layers;
   private final float[] embedding;
   private final float[] finalNorm;
   private final float[] lmHead;
-  private final Layer[] layers;
   private final float[] cos;
   private final float[] sin;
   /** Per layer: [batch, capacity, keyValueWidth]. */
@@ -41,22 +30,18 @@ final class IncrementalDecoder {
    * @param batch sequences decoded side by side
    * @param capacity the most positions each sequence will reach (at most the model's context)
    */
-  IncrementalDecoder(LlamaWeightSource model, int batch, int capacity) {
-    this.config = model.config();
+  IncrementalDecoder(HostWeights weights, int batch, int capacity) {
+    this.config = weights.config();
     if (capacity > config.maxPositions()) {
       throw new IllegalArgumentException(capacity + " positions exceed the model's context of "
           + config.maxPositions());
     }
     this.batch = batch;
     this.capacity = capacity;
-    CpuBackend cpu = new CpuBackend();
-    embedding = take(cpu, model.embedding(cpu));
-    finalNorm = take(cpu, model.finalNorm(cpu));
-    lmHead = config.tieWordEmbeddings() ? embedding : take(cpu, model.lmHead(cpu));
-    layers = new Layer[config.numLayers()];
-    for (int i = 0; i < layers.length; i++) {
-      layers[i] = layer(cpu, model.block(i, cpu));
-    }
+    layers = weights.layers();
+    embedding = weights.embedding();
+    finalNorm = weights.finalNorm();
+    lmHead = weights.lmHead();
     int half = config.headDim() / 2;
     cos = new float[capacity * half];
     sin = new float[capacity * half];
@@ -69,34 +54,6 @@ final class IncrementalDecoder {
     }
     keys = new float[layers.length][batch * capacity * config.keyValueWidth()];
     values = new float[layers.length][batch * capacity * config.keyValueWidth()];
-  }
-
-  private static float[] take(Backend backend, Tensor tensor) {
-    try (tensor) {
-      return backend.download(tensor);
-    }
-  }
-
-  private static Layer layer(Backend backend, BlockWeights block) {
-    try {
-      return new Layer(backend.download(block.inputNorm()),
-          backend.download(block.postAttentionNorm()), weight(backend, block, Linear.Q),
-          weight(backend, block, Linear.K), weight(backend, block, Linear.V),
-          weight(backend, block, Linear.O), weight(backend, block, Linear.GATE),
-          weight(backend, block, Linear.UP), weight(backend, block, Linear.DOWN),
-          bias(backend, block, Linear.Q), bias(backend, block, Linear.K),
-          bias(backend, block, Linear.V));
-    } finally {
-      block.closeAllBut(null);
-    }
-  }
-
-  private static float[] weight(Backend backend, BlockWeights block, Linear linear) {
-    return backend.download(block.weight(linear));
-  }
-
-  private static float[] bias(Backend backend, BlockWeights block, Linear linear) {
-    return block.bias(linear) == null ? null : backend.download(block.bias(linear));
   }
 
   /** Positions decoded so far. */
@@ -133,7 +90,7 @@ final class IncrementalDecoder {
   }
 
   private void block(int index, float[] x) {
-    Layer layer = layers[index];
+    HostWeights.Layer layer = layers[index];
     int hidden = config.hiddenSize();
     int kvWidth = config.keyValueWidth();
     float[] h = rmsNorm(x, layer.inputNorm());

@@ -46,18 +46,19 @@ public final class SampleGenerator {
     long cachePerSequence = 2L * Float.BYTES * config.numLayers() * length
         * config.keyValueWidth();
     int batchSize = (int) Math.max(1, Math.min(MAX_BATCH, CACHE_BYTES / cachePerSequence));
+    HostWeights weights = HostWeights.load(model);
     List<int[]> sequences = new ArrayList<>(count);
     for (int first = 0; first < count; first += batchSize) {
       int batch = Math.min(batchSize, count - first);
       Random[] randoms = new Random[batch];
       int[][] tokens = new int[batch][length];
       for (int b = 0; b < batch; b++) {
-        // A stream per sequence, so that sequence i draws alike in whatever batch it runs.
+        // A stream per sequence: sequence i draws from the same one in whatever batch it runs.
         randoms[b] = new Random(seed * 0x9E3779B97F4A7C15L + first + b);
         tokens[b][0] = config.bosTokenId() >= 0 ? config.bosTokenId()
             : randoms[b].nextInt(config.vocabSize());
       }
-      decode(new IncrementalDecoder(model, batch, length), tokens, randoms);
+      decode(new IncrementalDecoder(weights, batch, length), tokens, randoms);
       for (int[] sequence : tokens) {
         sequences.add(sequence);
       }

@@ -35,7 +35,8 @@ class IncrementalDecoderTest {
     }
     float[][][] expected = wholeSequenceLogits(model, sequences);
 
-    IncrementalDecoder decoder = new IncrementalDecoder(model, sequences.length, length);
+    IncrementalDecoder decoder = new IncrementalDecoder(HostWeights.load(model),
+        sequences.length, length);
     double worst = 0;
     for (int t = 0; t < length; t++) {
       int[] tokens = new int[sequences.length];
