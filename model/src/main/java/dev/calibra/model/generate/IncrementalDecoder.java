@@ -56,11 +56,6 @@ final class IncrementalDecoder {
     values = new float[layers.length][batch * capacity * config.keyValueWidth()];
   }
 
-  /** Positions decoded so far. */
-  int position() {
-    return position;
-  }
-
   /**
    * Feeds one token per sequence at the next position and returns the logits there,
    * [batch, vocab] row-major.
