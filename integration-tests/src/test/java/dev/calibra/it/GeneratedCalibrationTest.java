@@ -64,6 +64,19 @@ class GeneratedCalibrationTest {
     assertTrue(perplexity < 130, "CBQ w4 g32 perplexity " + perplexity);
   }
 
+  /** With --calib-samples 0 the model's own samples are the only ones, as long as asked. */
+  @Test
+  void generatedSamplesAloneNeedNoCalibrationText() throws Exception {
+    Path model = SharedData.model("stories260K");
+    Path report = Files.createTempDirectory("calibra-generated-only").resolve("report.json");
+    CliRun.succeeding("quantize", "--model", model.toString(), "--eval-tokens",
+        model.resolve("sequences.json") + "#evaluation", "--method", "cbq", "--calib-samples", "0",
+        "--calib-generated", "2", "--calib-seq-len", "64", "--epochs", "1", "--e2e-epochs", "0",
+        "--bits", "8", "--group", "32", "--report", report.toString(), "--threads", "2");
+    assertEquals("2 samples of 64 tokens written by the model (seed 0)",
+        SharedData.json(report).get("calibration").asText());
+  }
+
   /** The Spark job's driver draws the samples that a single machine draws for the seed. */
   @Test
   void theSparkJobCalibratesOnTheSameGeneratedSamples(@TempDir Path directory) throws Exception {
