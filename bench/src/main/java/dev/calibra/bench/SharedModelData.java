@@ -69,8 +69,7 @@ public record SharedModelData(String name, Path directory, List<int[]> calibrati
     String description = kept > 0 ? describe(samples) : "";
     if (generated > 0) {
       samples.addAll(generatedSamples(generated, length, seed));
-      description += (kept > 0 ? " + " : "") + generated + " samples of " + length
-          + " tokens written by the model (seed " + seed + ")";
+      description += (kept > 0 ? " + " : "") + SampleGenerator.describe(generated, length, seed);
     }
     return new SharedModelData(name, directory, samples, description, evaluation);
   }

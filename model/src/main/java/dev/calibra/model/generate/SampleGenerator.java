@@ -33,6 +33,11 @@ public final class SampleGenerator {
 
   private SampleGenerator() {}
 
+  /** How reports name {@code count} generated samples of {@code length} tokens. */
+  public static String describe(int count, int length, long seed) {
+    return count + " samples of " + length + " tokens written by the model (seed " + seed + ")";
+  }
+
   public static List<int[]> generate(LlamaWeightSource model, int count, int length, long seed,
       Progress progress) {
     LlamaConfig config = model.config();

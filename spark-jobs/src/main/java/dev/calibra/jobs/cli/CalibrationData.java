@@ -49,8 +49,7 @@ public record CalibrationData(String description, List<int[]> samples) {
     if (options.generated() == 0) {
       return this;
     }
-    String what = options.generated() + " samples of " + seqLen + " tokens written by the model"
-        + " (seed " + options.seed() + ")";
+    String what = SampleGenerator.describe(options.generated(), seqLen, options.seed());
     progress.accept("generating " + what + " on the CPU…");
     long start = System.nanoTime();
     List<int[]> all = new ArrayList<>(samples);
