@@ -36,7 +36,7 @@ class CbqCommandTest {
         sequences + "#evaluation", "--method", "cbq", "--calib-tokens", sequences + "#calibration",
         "--calib-samples", "16", "--epochs", "2", "--bits", "4", "--group", "32", "--act-bits", "8",
         "--output", artifact.toString(), "--report", report.toString(), "--threads", "2");
-    // Four windows, then end-to-end step tuning over the whole model as a fifth.
+    // Four windows, then the end-to-end pass over the whole model as a fifth.
     assertTrue(quantize.out().contains("[cbq w4 g32 a8] window 4/5 (blocks 3–4)"), quantize.out());
     assertTrue(quantize.out().contains("[cbq w4 g32 a8] window 5/5 (blocks 0–4)"), quantize.out());
     JsonNode result = SharedData.json(report).get("results").get(0);

@@ -29,7 +29,7 @@ import dev.calibra.model.llama.Linear;
  *   backward scratch    4·T·(5h + 2qw + 2kvw + 3i + heads + 2)
  *   rounding scratch    2·4·max(out·in)
  * end-to-end pass (the whole model, L blocks, as one window; V = vocabulary size)
- *   blocks              L·(float weights + 4·P + training + packed result)
+ *   blocks              L·(float weights + 4·P + training + 20·P + packed result)
  *   calibration data    (L + 1)·4·samples·seqLen·h
  *   batch tensors, backward scratch    as a window's
  *   output head         4·V·h + 3·4·T·V               lm_head; both logits and their gradient
@@ -53,8 +53,11 @@ import dev.calibra.model.llama.Linear;
  * there three times (float, the windows' result it starts from, the tuned copy in training),
  * the float input of every block for all samples stays for the whole window (the first is also
  * the quantized stream), and the logit loss holds the output projection and a batch's logits.
- * Its learnable steps (or codebooks) and their state are far fewer than a window's clip factors
- * and LoRA-Rounding factors, which the estimate counts instead: an upper bound.
+ * Each uniform layer also learns a latent weight (value, gradient, Adam m and v) and keeps its
+ * rounded copy: the 20·P. Its learnable steps (or codebooks) and their state are far fewer than a
+ * window's clip factors and LoRA-Rounding factors, which the estimate counts instead; and a recipe
+ * that keeps the windows' codes, or vector-quantizes layers, has no latent weights: an upper
+ * bound.
  */
 public final class MemoryModel {
 
@@ -88,8 +91,9 @@ public final class MemoryModel {
   /** Peak of the end-to-end pass: the whole model as one window, with its output head. */
   public long endToEndBytes() {
     long blocks = model.blocks();
+    long latentWeights = 5 * FLOAT * model.linearWeights();
     long perBlock = block.floatWeights() + block.quantizedWeights() + block.training()
-        + block.packedResult();
+        + latentWeights + block.packedResult();
     long calibrationData = (blocks + 1) * FLOAT * recipe.calibrationTokens() * model.hiddenSize();
     long head = FLOAT * model.vocabSize() * model.hiddenSize()
         + 3 * FLOAT * recipe.tokensPerBatch() * model.vocabSize();

@@ -59,12 +59,13 @@ class MemoryModelTest {
   @Test
   void tinyEndToEndPassMatchesHandComputation() {
     MemoryModel memory = new MemoryModel(Shapes.TINY, Shapes.TINY_RECIPE);
-    // Per block: float 1 984, the windows' result 1 920, training 16 192, packed 1 200.
-    long blocks = 3 * (1984 + 1920 + 16192 + 1200);
+    // Per block: float 1 984, the windows' result 1 920, training 16 192, latent weights with
+    // their gradient, moments and rounded copy 5·1 920, packed 1 200.
+    long blocks = 3 * (1984 + 1920 + 16192 + 9600 + 1200);
     long calibrationData = 4 * 4 * 15 * 8; // every block's float input and the last output
     long head = 4 * 16 * 8 + 3 * 4 * 10 * 16; // lm_head 16×8; two logits and a gradient, 10 tokens
     assertEquals(blocks + calibrationData + 960 + 4160 + head, memory.endToEndBytes());
-    assertEquals(73_360, memory.endToEndBytes());
+    assertEquals(102_160, memory.endToEndBytes());
   }
 
   /**

@@ -75,7 +75,7 @@ public final class CbqQualityBenchmark {
       new Ablation("no LoRA-Rounding", b -> b.loraRank(0)),
       new Ablation("no CFP", b -> b.preprocessing(false, false)),
       new Ablation("w=1 o=0", b -> b.window(1, 0)),
-      new Ablation("no end-to-end step tuning", b -> b.endToEnd(0, 0f)),
+      new Ablation("no end-to-end pass", b -> b.endToEnd(0, 0f)),
       new Ablation("+ channel-scale search", b -> b.searchChannelScales(true)));
 
   record Results(String entry, String measuredAt, String backend, int threads,

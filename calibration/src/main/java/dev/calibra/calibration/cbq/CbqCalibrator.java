@@ -117,14 +117,15 @@ public final class CbqCalibrator {
   }
 
   /**
-   * End-to-end step-size tuning (EfficientQAT's E2E-QP): the whole model is one last window,
-   * from the embeddings to the logits (the logit loss of the recipe applies), in which every
-   * uniform layer keeps the codes its windows decided and learns its group steps
-   * ({@link GroupScaleTuner}), every vector-quantized one keeps its codewords' indices and
-   * learns its codebook values ({@link CodebookTuner}). The windows each
-   * reproduced their own end; this pass lets the steps of all layers settle against the model's
-   * output together. Like every window it keeps its start when training made its objective
-   * worse.
+   * End-to-end tuning (EfficientQAT's E2E-QP, with codes free to move): the whole model is one
+   * last window, from the embeddings to the logits (the logit loss of the recipe applies), in
+   * which every uniform layer keeps its windows' grid and zero points and learns its group steps
+   * and, unless the recipe's end-to-end weight learning rate is 0, a latent weight whose rounding
+   * gives its codes ({@link LatentWeightTuner}; else the codes stay, {@link GroupScaleTuner});
+   * every vector-quantized one keeps its codewords' indices and learns its codebook values
+   * ({@link CodebookTuner}). The windows each reproduced their own end; this pass lets all
+   * layers settle against the model's output together. Like every window it keeps its start
+   * when training made its objective worse.
    *
    * <p>{@link #calibrate} runs it after its windows; the Spark job's end-to-end stage runs it on
    * the blocks its shards wrote. Either way it is the schedule's last window: its index (which
@@ -151,7 +152,11 @@ public final class CbqCalibrator {
       QuantizedBlock finished = byIndex.get(index);
       Map<Linear, LayerQuantizer> layers = new EnumMap<>(Linear.class);
       finished.matrices().forEach((linear, matrix) -> layers.put(linear,
-          new GroupScaleTuner(backend, matrix, endToEndLearningRate(matrix.scheme().bits()))));
+          recipe.endToEndWeightLearningRate() == 0
+              ? new GroupScaleTuner(backend, matrix, endToEndLearningRate(matrix.scheme().bits()))
+              : new LatentWeightTuner(backend, matrix, backend.download(weights.weight(linear)),
+                  endToEndLearningRate(matrix.scheme().bits()),
+                  recipe.endToEndWeightLearningRate())));
       finished.vectorQuantized().forEach((linear, matrix) -> layers.put(linear,
           new CodebookTuner(backend, matrix,
               endToEndLearningRate((double) matrix.indexBits() / matrix.dim()))));

@@ -23,11 +23,14 @@ import dev.calibra.calibration.uniform.QuantizationScheme;
  *     projection applied to output and target) in the window that ends at the last block; 0
  *     disables it
  * @param endToEndEpochs passes of end-to-end tuning after the windows (the whole model one
- *     window: every finished uniform layer learns its group steps with its codes fixed, see
- *     {@code GroupScaleTuner}, every VQ layer its codebook with its indices fixed, see
- *     {@code CodebookTuner}); 0 skips it
+ *     window: every finished uniform layer learns its group steps and, on its windows' grid, its
+ *     codes, see {@code LatentWeightTuner}, every VQ layer its codebook with its indices fixed,
+ *     see {@code CodebookTuner}); 0 skips it
  * @param endToEndLearningRate Adam learning rate of that tuning for 4-bit layers; a layer of b
  *     bits per weight takes it times 2^(4 − b) (a codebook, relative to its root mean square)
+ * @param endToEndWeightLearningRate Adam learning rate of the latent weights that let the
+ *     end-to-end pass move codes, in grid steps (each layer takes it times its mean step); 0
+ *     keeps the windows' codes and tunes the steps alone ({@code GroupScaleTuner})
  * @param regularizerWeight weight of the rounding regulariser (per rounding decision, relative
  *     to the normalised reconstruction loss)
  * @param betaStart regulariser exponent once the warm-up is over (soft: hardly any pressure)
@@ -64,6 +67,7 @@ public record CbqRecipe(
     float logitLossWeight,
     int endToEndEpochs,
     float endToEndLearningRate,
+    float endToEndWeightLearningRate,
     float regularizerWeight,
     float betaStart,
     float betaEnd,
@@ -93,6 +97,8 @@ public record CbqRecipe(
     require(endToEndEpochs >= 0, "end-to-end epochs must be 0 or more, got " + endToEndEpochs);
     require(endToEndLearningRate >= 0, "end-to-end learning rate must be ≥ 0, got "
         + endToEndLearningRate);
+    require(endToEndWeightLearningRate >= 0, "end-to-end weight learning rate must be ≥ 0, got "
+        + endToEndWeightLearningRate);
     require(regularizerWeight >= 0, "regulariser weight must be ≥ 0, got " + regularizerWeight);
     require(betaStart >= betaEnd && betaEnd > 0, "need betaStart ≥ betaEnd > 0");
     require(warmupFraction >= 0 && warmupFraction < 1, "warm-up fraction must be in [0, 1)");
@@ -153,6 +159,7 @@ public record CbqRecipe(
     private float logitLossWeight = 1f;
     private int endToEndEpochs = 4;
     private float endToEndLearningRate = 3e-3f;
+    private float endToEndWeightLearningRate = 0.01f;
     private float regularizerWeight = 0.01f;
     private float betaStart = 20f;
     private float betaEnd = 2f;
@@ -186,6 +193,7 @@ public record CbqRecipe(
       logitLossWeight = r.logitLossWeight;
       endToEndEpochs = r.endToEndEpochs;
       endToEndLearningRate = r.endToEndLearningRate;
+      endToEndWeightLearningRate = r.endToEndWeightLearningRate;
       regularizerWeight = r.regularizerWeight;
       betaStart = r.betaStart;
       betaEnd = r.betaEnd;
@@ -259,6 +267,11 @@ public record CbqRecipe(
       return this;
     }
 
+    public Builder endToEndWeightLearningRate(float stepsPerUpdate) {
+      endToEndWeightLearningRate = stepsPerUpdate;
+      return this;
+    }
+
     public Builder regularizer(float weight, float start, float end, float warmup) {
       regularizerWeight = weight;
       betaStart = start;
@@ -302,7 +315,8 @@ public record CbqRecipe(
     public CbqRecipe build() {
       return new CbqRecipe(scheme, windowSize, overlap, loraRank, learnClipping, minInitialClip,
           epochs, batchSize, clipLearningRate, roundingLearningRate, klWeight, klTemperature,
-          logitLossWeight, endToEndEpochs, endToEndLearningRate, regularizerWeight, betaStart,
+          logitLossWeight, endToEndEpochs, endToEndLearningRate, endToEndWeightLearningRate, regularizerWeight,
+          betaStart,
           betaEnd, warmupFraction, roundingTemperatureEnd,
           truncateWeightOutliers, scaleActivationOutliers, searchChannelScales, rotate,
           activationBits, dropProbability, seed);

@@ -13,7 +13,8 @@ import java.util.List;
  * decision moves while the step does (learning the clip range of {@link LearnableLinearQuantizer}
  * instead re-rounds every weight whose w/s crosses a boundary, which the straight-through
  * gradient cannot see: measured on stories260K, it made the whole-model loss worse at every
- * learning rate tried).
+ * learning rate tried). The pass uses it when the recipe's end-to-end weight learning rate is 0;
+ * otherwise {@link LatentWeightTuner} lets codes move on the same grid as well.
  */
 final class GroupScaleTuner implements LayerQuantizer {
 

@@ -26,6 +26,7 @@ record CbqOptions(
     Float klWeight,
     Float logitLossWeight,
     Integer endToEndEpochs,
+    Float endToEndWeightLearningRate,
     boolean noLearnedClipping,
     boolean noPreprocessing,
     boolean rotate,
@@ -67,8 +68,11 @@ record CbqOptions(
     HELP.put("--logit-loss", new String[] {"X", "cbq: weight of the KL loss on the model's logits "
         + "in the last window, 0 disables it"});
     HELP.put(END_TO_END_OPTION, new String[] {"N", "cbq: passes of end-to-end tuning after the "
-        + "windows (codes and VQ indices kept; group steps and VQ codebooks learned against the "
-        + "model's logits), 0 skips it [default: 4]"});
+        + "windows (group steps, codes on the windows' grid and VQ codebooks learned against the "
+        + "model's logits; VQ indices kept), 0 skips it [default: 4]"});
+    HELP.put("--e2e-weights", new String[] {"X", "cbq: learning rate of the latent weights that "
+        + "let the end-to-end pass move codes, in grid steps per update; 0 keeps the windows' "
+        + "codes [default: 0.01]"});
     HELP.put("--no-lwc", new String[] {"", "cbq: keep each group's full range (no learned clipping)"});
     HELP.put("--no-cfp", new String[] {"", "cbq: no coarse-to-fine outlier pre-processing"});
     HELP.put("--rotate", new String[] {"", "cbq: rotate the residual stream and each value head by "
@@ -113,6 +117,7 @@ record CbqOptions(
         optionalFloat(values, "--kl-weight"),
         optionalFloat(values, "--logit-loss"),
         optionalInt(values, END_TO_END_OPTION, 0),
+        optionalFloat(values, "--e2e-weights"),
         values.containsKey("--no-lwc"),
         values.containsKey("--no-cfp"),
         values.containsKey("--rotate"),
@@ -160,6 +165,9 @@ record CbqOptions(
     }
     if (endToEndEpochs != null) {
       b.endToEnd(endToEndEpochs, defaults.endToEndLearningRate());
+    }
+    if (endToEndWeightLearningRate != null) {
+      b.endToEndWeightLearningRate(endToEndWeightLearningRate);
     }
     if (noLearnedClipping) {
       b.learnClipping(false);

@@ -31,7 +31,7 @@ final class RecipeFile {
   /** The options a recipe may set: the method and what decides its result, nothing about data. */
   private static final Set<String> RECIPE_KEYS = Set.of("method", "bits", "group",
       "quantize-lm-head", "epochs", "batch-size", "lora-rank", "window", "overlap", "kl-weight",
-      "logit-loss", "e2e-epochs", "no-lwc", "no-cfp", "rotate", "act-bits", "seed", "vq",
+      "logit-loss", "e2e-epochs", "e2e-weights", "no-lwc", "no-cfp", "rotate", "act-bits", "seed", "vq",
       "vq-candidates");
   /** A recipe file is a few lines: anything larger is the wrong file. */
   private static final long MAX_BYTES = 1 << 16;

@@ -120,7 +120,7 @@ public final class CarriedStateFile {
         Map<Linear, QuantizerState> quantizers = new EnumMap<>(Linear.class);
         layers.forEach((linear, p) -> quantizers.put(linear, new QuantizerState(
             p.get(Kind.CLIP_LOWER), p.get(Kind.CLIP_UPPER), p.get(Kind.LORA_A), p.get(Kind.LORA_B),
-            p.get(Kind.ASSIGNMENT_LOGITS), p.get(Kind.CODEBOOK), p.get(Kind.GROUP_LOG_SCALE))));
+            p.get(Kind.ASSIGNMENT_LOGITS), p.get(Kind.CODEBOOK), p.get(Kind.GROUP_LOG_SCALE), null)));
         blocks.add(new CarriedBlock(block, quantizers));
       });
       return blocks;
@@ -131,6 +131,10 @@ public final class CarriedStateFile {
     Map<Kind, ParameterState> present = new EnumMap<>(Kind.class);
     if (state == null) {
       return present;
+    }
+    if (state.latentWeight() != null) {
+      // The end-to-end pass runs in one task and is never carried between tasks.
+      throw new IllegalArgumentException("latent weights of the end-to-end pass are not carried");
     }
     ParameterState[] values = {state.clipLower(), state.clipUpper(), state.loraA(), state.loraB(),
         state.assignmentLogits(), state.codebook(), state.groupLogScale()};

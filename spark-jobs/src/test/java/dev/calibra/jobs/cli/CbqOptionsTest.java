@@ -29,7 +29,7 @@ class CbqOptionsTest {
     QuantizeOptions options = QuantizeOptions.parse(new String[] {"--method", "cbq", "--epochs",
         "7", "--lora-rank", "0", "--window", "3", "--kl-weight", "0.5", "--no-cfp", "--act-bits",
         "8", "--seed", "9", "--calib-samples", "32", "--calib-seq-len", "256", "--e2e-epochs",
-        "2"});
+        "2", "--e2e-weights", "0"});
     CbqRecipe recipe = options.cbq().recipe(W3);
     CbqRecipe defaults = CbqRecipe.defaults(W3);
     assertEquals(7, recipe.epochs());
@@ -42,6 +42,8 @@ class CbqOptionsTest {
     assertEquals(9, recipe.seed());
     assertEquals(2, recipe.endToEndEpochs());
     assertEquals(defaults.endToEndLearningRate(), recipe.endToEndLearningRate());
+    assertEquals(0f, recipe.endToEndWeightLearningRate());
+    assertEquals(0.01f, defaults.endToEndWeightLearningRate());
     assertEquals(defaults.batchSize(), recipe.batchSize());
     assertEquals(32, options.cbq().samples());
     assertEquals(256, options.cbq().seqLen());
