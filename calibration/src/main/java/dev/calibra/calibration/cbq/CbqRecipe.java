@@ -315,9 +315,8 @@ public record CbqRecipe(
     public CbqRecipe build() {
       return new CbqRecipe(scheme, windowSize, overlap, loraRank, learnClipping, minInitialClip,
           epochs, batchSize, clipLearningRate, roundingLearningRate, klWeight, klTemperature,
-          logitLossWeight, endToEndEpochs, endToEndLearningRate, endToEndWeightLearningRate, regularizerWeight,
-          betaStart,
-          betaEnd, warmupFraction, roundingTemperatureEnd,
+          logitLossWeight, endToEndEpochs, endToEndLearningRate, endToEndWeightLearningRate,
+          regularizerWeight, betaStart, betaEnd, warmupFraction, roundingTemperatureEnd,
           truncateWeightOutliers, scaleActivationOutliers, searchChannelScales, rotate,
           activationBits, dropProbability, seed);
     }

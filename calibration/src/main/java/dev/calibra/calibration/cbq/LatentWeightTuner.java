@@ -13,8 +13,8 @@ import java.util.List;
  * s·exp(θ)·(clamp(round(w′/s) + z, 0, 2^b − 1) − z), and learns w′ with a straight-through
  * gradient (dL/dw′ = dL/dŵ) and each group's step factor θ as {@link GroupScaleTuner} does.
  *
- * <p>w′ starts between the windows' weight and the float weight, 0.45 of a step at most from the
- * former, so that the start is exactly the windows' result and a code moves once its latent
+ * <p>w′ starts 45% of the way from the windows' weight to the float weight (0.45 of a step at
+ * most), so that the start is exactly the windows' result and a code moves once its latent
  * weight has crossed the middle between two grid points.
  */
 final class LatentWeightTuner implements LayerQuantizer {
@@ -45,7 +45,6 @@ final class LatentWeightTuner implements LayerQuantizer {
     int groups = start.scheme().groupsPerRow(cols);
     float[] windowed = start.dequantize();
     float[] latentStart = new float[rows * cols];
-    double stepSum = 0;
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c < cols; c++) {
         int i = r * cols + c;
@@ -57,6 +56,7 @@ final class LatentWeightTuner implements LayerQuantizer {
     float[] groupMin = new float[rows * groups];
     float[] groupMax = new float[rows * groups];
     int maxCode = (1 << start.scheme().bits()) - 1;
+    double stepSum = 0;
     for (int g = 0; g < groupMin.length; g++) {
       float s = start.scales()[g];
       groupMin[g] = -start.zeros()[g] * s;
