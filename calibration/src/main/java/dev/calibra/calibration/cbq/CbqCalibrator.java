@@ -78,13 +78,14 @@ public final class CbqCalibrator {
   public CalibratedModel calibrate(LlamaWeightSource floatModel, List<int[]> samples) {
     LlamaWeightSource source = modelToCalibrate(floatModel, recipe);
     List<WindowSpan> windows = windowsOf(source.config());
-    boolean tuneSteps = recipe.endToEndEpochs() > 0;
-    // With step tuning the schedule has one more window, and blocks are done only after it.
-    CbqCalibrator windowStage = !tuneSteps ? this : new CbqCalibrator(backend, recipe,
+    boolean endToEnd = recipe.endToEndEpochs() > 0;
+    // With the end-to-end pass the schedule has one more window, and blocks are done only after
+    // it.
+    CbqCalibrator windowStage = !endToEnd ? this : new CbqCalibrator(backend, recipe,
         layerQuantizers, scheduleOf(listener, windows.size() + 1, false));
     List<QuantizedBlock> blocks = windowStage.finishedBlocks(source, embed(source, samples),
         windows);
-    if (tuneSteps) {
+    if (endToEnd) {
       blocks = tuneEndToEnd(source, samples, blocks);
     }
     return new CalibratedModel(source, blocks, recipe.activationBits(), backend);
