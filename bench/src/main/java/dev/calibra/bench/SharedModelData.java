@@ -41,16 +41,46 @@ public record SharedModelData(String name, Path directory, List<int[]> calibrati
       return new SharedModelData(name, directory, calibration, describe(calibration), evaluation);
     }
     Tokenizer tokenizer = Tokenizer.load(directory);
-    int[] calibrationTokens = TextCorpus.encodeParagraphs(tokenizer,
-        Files.readString(directory.resolve("calibration.txt")));
-    List<int[]> calibration = new ArrayList<>();
-    for (int[] window : EvaluationWindows.ofStream(calibrationTokens, TEXT_CONTEXT,
-        TEXT_CALIBRATION_SAMPLES)) {
-      calibration.add(Arrays.copyOf(window, TEXT_CONTEXT));
-    }
-    List<int[]> evaluation = EvaluationWindows.ofStream(TextCorpus.encodeParagraphs(tokenizer,
-        Files.readString(directory.resolve("heldout.txt"))), TEXT_CONTEXT, TEXT_EVALUATION_WINDOWS);
+    List<int[]> calibration = samples(textTokens(tokenizer, directory, "calibration.txt"), 0);
+    List<int[]> evaluation = EvaluationWindows.ofStream(
+        textTokens(tokenizer, directory, "heldout.txt"), TEXT_CONTEXT, TEXT_EVALUATION_WINDOWS);
     return new SharedModelData(name, directory, calibration, describe(calibration), evaluation);
+  }
+
+  /**
+   * This text model's data calibrated on held-out text instead of calibration.txt: the 128
+   * windows of heldout.txt that follow the evaluated ones, one window left out between so that no
+   * evaluated token is among them. Not the protocol of shared/README.md: it measures how much the
+   * calibration text's distribution matters (calibration.txt is text the model was trained on,
+   * heldout.txt text it never saw).
+   */
+  public SharedModelData withHeldOutCalibration() throws IOException {
+    if (Files.exists(directory.resolve("sequences.json"))) {
+      throw new IllegalArgumentException(name + " has token splits, no held-out text to "
+          + "calibrate on");
+    }
+    int first = TEXT_EVALUATION_WINDOWS + 1;
+    List<int[]> samples = samples(textTokens(Tokenizer.load(directory), directory, "heldout.txt"),
+        first);
+    return new SharedModelData(name, directory, samples, describe(samples) + " of heldout.txt "
+        + "(its windows " + first + "–" + (first + samples.size() - 1) + "; 0–"
+        + (TEXT_EVALUATION_WINDOWS - 1) + " are evaluated)", evaluation);
+  }
+
+  private static int[] textTokens(Tokenizer tokenizer, Path directory, String file)
+      throws IOException {
+    return TextCorpus.encodeParagraphs(tokenizer, Files.readString(directory.resolve(file)));
+  }
+
+  /** The calibration samples of a text: its windows from {@code first} on, of 512 tokens. */
+  private static List<int[]> samples(int[] tokens, int first) {
+    List<int[]> windows = EvaluationWindows.ofStream(tokens, TEXT_CONTEXT,
+        first + TEXT_CALIBRATION_SAMPLES);
+    List<int[]> samples = new ArrayList<>();
+    for (int[] window : windows.subList(first, windows.size())) {
+      samples.add(Arrays.copyOf(window, TEXT_CONTEXT));
+    }
+    return samples;
   }
 
   private static String describe(List<int[]> samples) {

@@ -45,7 +45,10 @@ import java.util.function.UnaryOperator;
  * other settings against the same table. {@code --calib-samples K} keeps the first K of the
  * shared calibration samples, {@code --calib-generated N} adds N of the same length that the
  * float model writes itself (seeded by the recipe's seed; see calibration/CBQ.md, "Calibration
- * data"); results then go to {@code cbq-quality-generated-<model>.json}.
+ * data"); results then go to {@code cbq-quality-generated-<model>.json}. {@code --calib-source
+ * heldout} calibrates a text model on held-out text past its evaluated windows instead
+ * ({@link SharedModelData#withHeldOutCalibration}, a diagnostic outside the shared protocol;
+ * {@code cbq-quality-heldout-calibration-<model>.json}).
  */
 public final class CbqQualityBenchmark {
 
@@ -95,12 +98,19 @@ public final class CbqQualityBenchmark {
       ObjectNode overrides = JSON.createObjectNode();
       Integer keptSamples = null;
       int generated = 0;
+      boolean heldOut = false;
       while (arguments.size() >= 2 && arguments.get(0).startsWith("--")) {
         String value = arguments.get(1);
         switch (arguments.get(0)) {
           case "--recipe" -> overrides = (ObjectNode) JSON.readTree(value);
           case "--calib-samples" -> keptSamples = Integer.parseInt(value);
           case "--calib-generated" -> generated = Integer.parseInt(value);
+          case "--calib-source" -> heldOut = switch (value) {
+            case "heldout" -> true;
+            case "calibration" -> false;
+            default -> throw new IllegalArgumentException("--calib-source is heldout or "
+                + "calibration, got '" + value + "'");
+          };
           default -> throw new IllegalArgumentException("unknown option " + arguments.get(0));
         }
         arguments.subList(0, 2).clear();
@@ -108,8 +118,14 @@ public final class CbqQualityBenchmark {
       List<String> models = arguments.isEmpty() ? List.of("stories260K", "dict-llama-15M")
           : arguments;
       Path shared = SharedModelData.modelsFolder();
-      // Generated samples get result files of their own: the main table stays the shared data's.
-      String entry = generated > 0 ? ENTRY + "-generated" : ENTRY;
+      if (heldOut && (generated > 0 || keptSamples != null)) {
+        throw new IllegalArgumentException("--calib-source heldout takes no --calib-samples or "
+            + "--calib-generated");
+      }
+      // Other calibration data gets result files of its own: the main table stays the shared
+      // data's.
+      String entry = heldOut ? ENTRY + "-heldout-calibration"
+          : generated > 0 ? ENTRY + "-generated" : ENTRY;
       for (String argument : models) {
         String[] nameAndSchemes = argument.split(":", 2);
         List<String> only = nameAndSchemes.length > 1
@@ -120,7 +136,9 @@ public final class CbqQualityBenchmark {
             new Results(entry, Instant.now().toString(), selected.description(),
                 Parallel.threads(), List.of(partial)));
         SharedModelData data = SharedModelData.load(shared.resolve(nameAndSchemes[0]));
-        if (keptSamples != null || generated > 0) {
+        if (heldOut) {
+          data = data.withHeldOutCalibration();
+        } else if (keptSamples != null || generated > 0) {
           data = data.withCalibration(
               keptSamples == null ? data.calibration().size() : keptSamples, generated,
               overrides.path("seed").asLong(0));
