@@ -19,7 +19,10 @@ import java.util.List;
  */
 final class LatentWeightTuner implements LayerQuantizer {
 
-  /** How far from its grid point, in steps, a latent weight starts (towards its float value). */
+  /**
+   * Where a latent weight starts: this share of the way from the windows' weight to the float
+   * weight, the distance between them capped at one step.
+   */
   private static final float START_OFFSET = 0.45f;
 
   private final Backend backend;
