@@ -45,7 +45,9 @@ record CbqOptions(
 
   static {
     HELP.put("--calib-text", new String[] {"FILE", "cbq: calibration text, tokenized paragraph by "
-        + "paragraph [default: " + DEFAULT_CALIBRATION_TEXT + " in the model directory]"});
+        + "paragraph; text of the kind the model serves that was not in its training data "
+        + "calibrates best (see calibration/CBQ.md) [default: " + DEFAULT_CALIBRATION_TEXT
+        + " in the model directory]"});
     HELP.put("--calib-tokens", new String[] {"FILE[#SPLIT]", "cbq: pre-tokenized calibration "
         + "sequences (JSONL, Parquet, or JSON with named splits); replaces --calib-text"});
     HELP.put("--calib-samples", new String[] {"N", "cbq: calibration samples [default: "
