@@ -57,15 +57,20 @@ final class GroupScaleTuner implements LayerQuantizer {
   /** The same codes and zero points with the tuned steps; dequantized as the artifact will be. */
   @Override
   public FinishedLayer finish() {
-    float[] factors = backend.download(logScale.value());
-    float[] scales = start.scales().clone();
-    for (int g = 0; g < scales.length; g++) {
-      scales[g] *= (float) Math.exp(factors[g]);
-    }
     QuantizedMatrix tuned = new QuantizedMatrix(start.scheme(), start.rows(), start.cols(),
-        start.codes(), scales, start.zeros());
+        start.codes(), tunedSteps(start.scales(), backend.download(logScale.value())),
+        start.zeros());
     return new FinishedLayer(backend.upload(tuned.dequantize(), tuned.rows(), tuned.cols()),
         tuned, null);
+  }
+
+  /** Each group's step times the exponential of its learned factor. */
+  static float[] tunedSteps(float[] steps, float[] logFactors) {
+    float[] tuned = new float[steps.length];
+    for (int g = 0; g < steps.length; g++) {
+      tuned[g] = steps[g] * (float) Math.exp(logFactors[g]);
+    }
+    return tuned;
   }
 
   @Override

@@ -56,23 +56,19 @@ final class LatentWeightTuner implements LayerQuantizer {
         latentStart[i] = windowed[i] + START_OFFSET * towardsFloat * s;
       }
     }
-    float[] groupMin = new float[rows * groups];
-    float[] groupMax = new float[rows * groups];
-    int maxCode = (1 << start.scheme().bits()) - 1;
     double stepSum = 0;
-    for (int g = 0; g < groupMin.length; g++) {
-      float s = start.scales()[g];
-      groupMin[g] = -start.zeros()[g] * s;
-      groupMax[g] = (maxCode - start.zeros()[g]) * s;
+    for (float s : start.scales()) {
       stepSum += s;
     }
-    float meanStep = (float) (stepSum / groupMin.length);
+    float meanStep = (float) (stepSum / start.scales().length);
     this.latent = new Parameter(backend, backend.upload(latentStart, rows, cols),
         weightLearningRate * meanStep);
     this.logScale = new Parameter(backend, backend.zeros(rows, groups), stepLearningRate);
-    this.grid = new LearnedWeightQuantization(latent.value(), backend.upload(groupMin, rows, groups),
-        backend.upload(groupMax, rows, groups), null, null, null, 1f, start.scheme().bits(),
-        groupWidth());
+    GroupRanges windowsGrid = GroupRanges.ofGrid(start);
+    this.grid = new LearnedWeightQuantization(latent.value(),
+        backend.upload(windowsGrid.min(), rows, groups),
+        backend.upload(windowsGrid.max(), rows, groups), null, null, null, 1f,
+        start.scheme().bits(), groupWidth());
     this.rounded = backend.zeros(rows, cols);
     this.weight = backend.zeros(rows, cols);
   }
@@ -113,13 +109,10 @@ final class LatentWeightTuner implements LayerQuantizer {
     float[] zeroPoints = backend.download(zerosOut);
     scalesOut.close();
     zerosOut.close();
-    float[] factors = backend.download(logScale.value());
     byte[] codes = new byte[rows * cols];
     int[] zeros = new int[steps.length];
-    float[] scales = new float[steps.length];
     for (int g = 0; g < steps.length; g++) {
       zeros[g] = Math.round(zeroPoints[g]);
-      scales[g] = steps[g] * (float) Math.exp(factors[g]);
     }
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c < cols; c++) {
@@ -127,7 +120,8 @@ final class LatentWeightTuner implements LayerQuantizer {
         codes[r * cols + c] = (byte) (Math.rint(values[r * cols + c] / steps[g]) + zeros[g]);
       }
     }
-    QuantizedMatrix tuned = new QuantizedMatrix(start.scheme(), rows, cols, codes, scales, zeros);
+    QuantizedMatrix tuned = new QuantizedMatrix(start.scheme(), rows, cols, codes,
+        GroupScaleTuner.tunedSteps(steps, backend.download(logScale.value())), zeros);
     return new FinishedLayer(backend.upload(tuned.dequantize(), rows, cols), tuned, null);
   }
 
