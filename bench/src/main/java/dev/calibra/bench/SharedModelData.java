@@ -1,6 +1,7 @@
 package dev.calibra.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.calibra.calibration.CalibrationWindows;
 import dev.calibra.model.eval.EvaluationWindows;
 import dev.calibra.model.generate.SampleGenerator;
 import dev.calibra.storage.hf.ModelDirectory;
@@ -21,8 +22,9 @@ import java.util.Map;
  * The calibration samples and evaluation windows of a shared model (benchmarks find the shared
  * folder through -Dcalibra.shared, as bench/run sets it), as shared/README.md defines
  * them: pre-tokenized splits in sequences.json (stories260K), or calibration.txt and heldout.txt
- * through the model's tokenizer (dict-llama-15M: 128 calibration windows of 512 tokens, and the
- * first 40 held-out windows of 512 predictions).
+ * through the model's tokenizer (dict-llama-15M: 128 calibration windows of 512 tokens spread
+ * over calibration.txt as {@code calibra} spreads them, and the first 40 held-out windows of 512
+ * predictions).
  */
 public record SharedModelData(String name, Path directory, List<int[]> calibration,
     String calibrationDescription, List<int[]> evaluation) {
@@ -41,10 +43,14 @@ public record SharedModelData(String name, Path directory, List<int[]> calibrati
       return new SharedModelData(name, directory, calibration, describe(calibration), evaluation);
     }
     Tokenizer tokenizer = Tokenizer.load(directory);
-    List<int[]> calibration = samples(textTokens(tokenizer, directory, "calibration.txt"), 0);
+    int[] calibrationText = textTokens(tokenizer, directory, "calibration.txt");
+    List<int[]> calibration = CalibrationWindows.spread(calibrationText, TEXT_CONTEXT,
+        TEXT_CALIBRATION_SAMPLES);
     List<int[]> evaluation = EvaluationWindows.ofStream(
         textTokens(tokenizer, directory, "heldout.txt"), TEXT_CONTEXT, TEXT_EVALUATION_WINDOWS);
-    return new SharedModelData(name, directory, calibration, describe(calibration), evaluation);
+    return new SharedModelData(name, directory, calibration, describe(calibration)
+        + " of calibration.txt, spread over its " + calibrationText.length / TEXT_CONTEXT
+        + " windows", evaluation);
   }
 
   /**
@@ -65,6 +71,21 @@ public record SharedModelData(String name, Path directory, List<int[]> calibrati
     return new SharedModelData(name, directory, samples, describe(samples) + " of heldout.txt "
         + "(its windows " + first + "–" + (first + samples.size() - 1) + "; 0–"
         + (TEXT_EVALUATION_WINDOWS - 1) + " are evaluated)", evaluation);
+  }
+
+  /**
+   * This text model's data calibrated on the first 128 windows of calibration.txt instead of 128
+   * spread over all of it: how the tables were measured before the calibration windows were
+   * spread (calibration/CBQ.md, "Which windows of the calibration text").
+   */
+  public SharedModelData withFirstWindowsCalibration() throws IOException {
+    if (Files.exists(directory.resolve("sequences.json"))) {
+      throw new IllegalArgumentException(name + " has token splits: every sample is used already");
+    }
+    List<int[]> samples = samples(textTokens(Tokenizer.load(directory), directory,
+        "calibration.txt"), 0);
+    return new SharedModelData(name, directory, samples, describe(samples)
+        + " of calibration.txt, its first windows", evaluation);
   }
 
   private static int[] textTokens(Tokenizer tokenizer, Path directory, String file)

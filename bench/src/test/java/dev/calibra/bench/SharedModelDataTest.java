@@ -42,6 +42,29 @@ class SharedModelDataTest {
   }
 
   @Test
+  void calibrationWindowsAreSpreadOverTheWholeCalibrationText() throws Exception {
+    Path dict = model("dict-llama-15M");
+    int[] tokens = TextCorpus.encodeParagraphs(Tokenizer.load(dict),
+        Files.readString(dict.resolve("calibration.txt")));
+    int windows = tokens.length / 512;
+    SharedModelData shared = SharedModelData.load(dict);
+    assertEquals(128, shared.calibration().size());
+    for (int s = 0; s < 128; s++) {
+      int start = s * windows / 128 * 512;
+      assertArrayEquals(Arrays.copyOfRange(tokens, start, start + 512),
+          shared.calibration().get(s), "sample " + s);
+    }
+    assertEquals("128 samples of 512 tokens of calibration.txt, spread over its " + windows
+        + " windows", shared.calibrationDescription());
+
+    SharedModelData first = shared.withFirstWindowsCalibration();
+    for (int s = 0; s < 128; s++) {
+      assertArrayEquals(Arrays.copyOfRange(tokens, s * 512, (s + 1) * 512),
+          first.calibration().get(s), "first-windows sample " + s);
+    }
+  }
+
+  @Test
   void tokenSplitsHaveNoHeldOutText() throws Exception {
     SharedModelData stories = SharedModelData.load(model("stories260K"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -9,16 +9,22 @@ import dev.calibra.model.llama.Linear;
 import java.util.List;
 
 /**
- * A per-channel statistic of the activations at the four places a block's linear layers read
- * from (the normed input for q, k, v; the attention output for o_proj; the normed residual for
- * gate, up; the SwiGLU output for down_proj), gathered by running the float block over a set of
- * calibration inputs: what CFP's activation maxima and VQ's second moments are made of.
+ * A statistic of the activations at the four places a block's linear layers read from (the
+ * normed input for q, k, v; the attention output for o_proj; the normed residual for gate, up;
+ * the SwiGLU output for down_proj), gathered by running the float block over a set of
+ * calibration inputs: what CFP's activation maxima, VQ's second moments (one value a channel)
+ * and GPTQ's Gram matrices (channels × channels) are made of.
  */
 public final class LinearInputStatistics {
 
-  /** Folds one activation matrix into the statistic's running row vector, one value a column. */
+  /** Folds one activation matrix into the statistic's running value, {@link #rows} × columns. */
   public interface Reduction {
     void accumulate(Backend backend, Tensor activations, Tensor running);
+
+    /** Rows of the running value for activations of {@code channels} columns: one by default. */
+    default int rows(int channels) {
+      return 1;
+    }
   }
 
   private LinearInputStatistics() {}
@@ -33,11 +39,12 @@ public final class LinearInputStatistics {
   public static float[][] collect(DecoderBlock block, BlockWeights weights, List<Tensor> inputs,
       int seqLen, Reduction reduction) {
     Backend backend = block.backend();
-    Tensor[] running = {
-        backend.zeros(1, weights.weight(Linear.Q).cols()),
-        backend.zeros(1, weights.weight(Linear.O).cols()),
-        backend.zeros(1, weights.weight(Linear.GATE).cols()),
-        backend.zeros(1, weights.weight(Linear.DOWN).cols())};
+    Tensor[] running = new Tensor[4];
+    Linear[] readers = {Linear.Q, Linear.O, Linear.GATE, Linear.DOWN};
+    for (int i = 0; i < running.length; i++) {
+      int channels = weights.weight(readers[i]).cols();
+      running[i] = backend.zeros(reduction.rows(channels), channels);
+    }
     for (Tensor x : inputs) {
       BlockActivations a = block.forward(weights, x, block.shape(x.rows() / seqLen, seqLen));
       reduction.accumulate(backend, a.normedInput(), running[0]);

@@ -48,7 +48,9 @@ import java.util.function.UnaryOperator;
  * data"); results then go to {@code cbq-quality-generated-<model>.json}. {@code --calib-source
  * heldout} calibrates a text model on held-out text past its evaluated windows instead
  * ({@link SharedModelData#withHeldOutCalibration}, a diagnostic outside the shared protocol;
- * {@code cbq-quality-heldout-calibration-<model>.json}).
+ * {@code cbq-quality-heldout-calibration-<model>.json}), {@code --calib-source first-windows} on
+ * the first windows of its calibration text rather than windows spread over all of it
+ * ({@code cbq-quality-first-windows-<model>.json}).
  */
 public final class CbqQualityBenchmark {
 
@@ -98,19 +100,14 @@ public final class CbqQualityBenchmark {
       ObjectNode overrides = JSON.createObjectNode();
       Integer keptSamples = null;
       int generated = 0;
-      boolean heldOut = false;
+      CalibrationSource source = CalibrationSource.CALIBRATION;
       while (arguments.size() >= 2 && arguments.get(0).startsWith("--")) {
         String value = arguments.get(1);
         switch (arguments.get(0)) {
           case "--recipe" -> overrides = (ObjectNode) JSON.readTree(value);
           case "--calib-samples" -> keptSamples = Integer.parseInt(value);
           case "--calib-generated" -> generated = Integer.parseInt(value);
-          case "--calib-source" -> heldOut = switch (value) {
-            case "heldout" -> true;
-            case "calibration" -> false;
-            default -> throw new IllegalArgumentException("--calib-source is heldout or "
-                + "calibration, got '" + value + "'");
-          };
+          case "--calib-source" -> source = CalibrationSource.parse(value);
           default -> throw new IllegalArgumentException("unknown option " + arguments.get(0));
         }
         arguments.subList(0, 2).clear();
@@ -118,14 +115,13 @@ public final class CbqQualityBenchmark {
       List<String> models = arguments.isEmpty() ? List.of("stories260K", "dict-llama-15M")
           : arguments;
       Path shared = SharedModelData.modelsFolder();
-      if (heldOut && (generated > 0 || keptSamples != null)) {
-        throw new IllegalArgumentException("--calib-source heldout takes no --calib-samples or "
-            + "--calib-generated");
+      if (source != CalibrationSource.CALIBRATION && (generated > 0 || keptSamples != null)) {
+        throw new IllegalArgumentException("--calib-source " + source.option
+            + " takes no --calib-samples or --calib-generated");
       }
       // Other calibration data gets result files of its own: the main table stays the shared
       // data's.
-      String entry = heldOut ? ENTRY + "-heldout-calibration"
-          : generated > 0 ? ENTRY + "-generated" : ENTRY;
+      String entry = generated > 0 ? ENTRY + "-generated" : source.entry(ENTRY);
       for (String argument : models) {
         String[] nameAndSchemes = argument.split(":", 2);
         List<String> only = nameAndSchemes.length > 1
@@ -135,10 +131,9 @@ public final class CbqQualityBenchmark {
         RowSink write = partial -> ResultFile.write(entry + "-" + partial.model(),
             new Results(entry, Instant.now().toString(), selected.description(),
                 Parallel.threads(), List.of(partial)));
-        SharedModelData data = SharedModelData.load(shared.resolve(nameAndSchemes[0]));
-        if (heldOut) {
-          data = data.withHeldOutCalibration();
-        } else if (keptSamples != null || generated > 0) {
+        SharedModelData data = source.apply(
+            SharedModelData.load(shared.resolve(nameAndSchemes[0])));
+        if (keptSamples != null || generated > 0) {
           data = data.withCalibration(
               keptSamples == null ? data.calibration().size() : keptSamples, generated,
               overrides.path("seed").asLong(0));

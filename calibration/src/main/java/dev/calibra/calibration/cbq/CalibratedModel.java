@@ -31,7 +31,7 @@ public final class CalibratedModel implements LlamaWeightSource {
    * @param activationBits bits of per-token activation quantization, 0 for float activations
    * @param owner the backend the blocks' tensors live on
    */
-  CalibratedModel(LlamaWeightSource base, List<QuantizedBlock> blocks, int activationBits,
+  public CalibratedModel(LlamaWeightSource base, List<QuantizedBlock> blocks, int activationBits,
       Backend owner) {
     this.base = base;
     this.blocks = List.copyOf(blocks);

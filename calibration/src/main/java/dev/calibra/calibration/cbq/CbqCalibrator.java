@@ -1,6 +1,7 @@
 package dev.calibra.calibration.cbq;
 
 import dev.calibra.model.llama.ActivationFakeQuantizer;
+import dev.calibra.calibration.CalibrationBatches;
 import dev.calibra.calibration.QuantizedBlock;
 import dev.calibra.calibration.WeightError;
 import dev.calibra.calibration.cfp.ActivationOutlierScaling;
@@ -212,21 +213,9 @@ public final class CbqCalibrator {
    * The float and quantized streams start equal, since embeddings stay float.
    */
   public ActivationStreams embed(LlamaWeightSource source, List<int[]> samples) {
-    int seqLen = requireEqualLengths(samples, source.config());
-    Tensor table = source.embedding(backend);
-    List<Tensor> batches = new ArrayList<>();
-    for (int first = 0; first < samples.size(); first += recipe.batchSize()) {
-      int count = Math.min(recipe.batchSize(), samples.size() - first);
-      int[] ids = new int[count * seqLen];
-      for (int s = 0; s < count; s++) {
-        System.arraycopy(samples.get(first + s), 0, ids, s * seqLen, seqLen);
-      }
-      Tensor x = backend.zeros(ids.length, table.cols());
-      backend.embed(table, ids, x);
-      batches.add(x);
-    }
-    table.close();
-    return new ActivationStreams(0, batches, batches, seqLen);
+    List<Tensor> batches = CalibrationBatches.embed(backend, source, samples, recipe.batchSize());
+    return new ActivationStreams(0, batches, batches,
+        CalibrationBatches.sampleLength(samples, source.config()));
   }
 
   /**
@@ -447,23 +436,5 @@ public final class CbqCalibrator {
       next.add(last.output());
     }
     return next;
-  }
-
-  private static int requireEqualLengths(List<int[]> samples, LlamaConfig config) {
-    if (samples.isEmpty()) {
-      throw new IllegalArgumentException("CBQ needs calibration samples, got none");
-    }
-    int length = samples.get(0).length;
-    for (int i = 0; i < samples.size(); i++) {
-      if (samples.get(i).length != length) {
-        throw new IllegalArgumentException("calibration samples must have one length: sample 0 has "
-            + length + " tokens, sample " + i + " has " + samples.get(i).length);
-      }
-    }
-    if (length < 2 || length > config.maxPositions()) {
-      throw new IllegalArgumentException("calibration samples of " + length + " tokens: the model "
-          + "takes 2 to " + config.maxPositions());
-    }
-    return length;
   }
 }

@@ -1,10 +1,8 @@
 package dev.calibra.calibration.uniform;
 
 /**
- * Round-to-nearest onto the asymmetric grid of each (row, group): the range [min, max] of the
- * group, widened to include 0, is split into 2^bits − 1 steps. Arithmetic is float32 and
- * rounding is half-to-even, as in the PyTorch reference implementations whose numbers the
- * baselines in shared/README.md come from.
+ * Round-to-nearest onto the asymmetric grid of each (row, group) ({@link GroupGrid}): the range
+ * [min, max] of the group, widened to include 0, is split into 2^bits − 1 steps.
  */
 public final class UniformQuantizer {
 
@@ -43,18 +41,11 @@ public final class UniformQuantizer {
           min = Math.min(min, weights[i]);
           max = Math.max(max, weights[i]);
         }
-        if (min == 0f && max == 0f) {
-          // An all-zero group: any grid holding 0 will do; this one matches the reference's.
-          min = -1f;
-          max = 1f;
-        }
-        float scale = (max - min) / maxCode;
-        int zero = (int) Math.rint(-min / scale);
-        scales[r * groupsPerRow + g] = scale;
-        zeros[r * groupsPerRow + g] = zero;
+        GroupGrid grid = GroupGrid.of(min, max, maxCode);
+        scales[r * groupsPerRow + g] = grid.scale();
+        zeros[r * groupsPerRow + g] = grid.zero();
         for (int i = start; i < end; i++) {
-          int code = (int) Math.rint(weights[i] / scale) + zero;
-          codes[i] = (byte) Math.max(0, Math.min(maxCode, code));
+          codes[i] = (byte) grid.code(weights[i]);
         }
       }
     }

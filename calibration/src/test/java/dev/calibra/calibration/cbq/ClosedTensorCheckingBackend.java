@@ -18,7 +18,7 @@ import java.util.Set;
  * nothing, so this is how tests without a GPU find a tensor used after close, or one never
  * closed, before it corrupts or exhausts GPU memory. Results are the CPU backend's, bit for bit.
  */
-final class ClosedTensorCheckingBackend implements InvocationHandler {
+public final class ClosedTensorCheckingBackend implements InvocationHandler {
 
   private final CpuBackend cpu = new CpuBackend();
   private final Set<Checked> open = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -60,9 +60,9 @@ final class ClosedTensorCheckingBackend implements InvocationHandler {
   private ClosedTensorCheckingBackend() {}
 
   /** The backend, and the handler that counts its open tensors. */
-  record Instance(Backend backend, ClosedTensorCheckingBackend checks) {}
+  public record Instance(Backend backend, ClosedTensorCheckingBackend checks) {}
 
-  static Instance create() {
+  public static Instance create() {
     ClosedTensorCheckingBackend checks = new ClosedTensorCheckingBackend();
     Backend backend = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
         new Class<?>[] {Backend.class}, checks);
@@ -70,7 +70,7 @@ final class ClosedTensorCheckingBackend implements InvocationHandler {
   }
 
   /** Tensors made by this backend and not closed yet. */
-  int openTensors() {
+  public int openTensors() {
     return open.size();
   }
 

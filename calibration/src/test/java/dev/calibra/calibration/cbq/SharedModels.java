@@ -5,15 +5,15 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** The shared models folder (../shared, or -Dcalibra.shared) and stories260K's splits. */
-final class SharedModels {
+public final class SharedModels {
 
   private SharedModels() {}
 
-  static Path model(String name) {
+  public static Path model(String name) {
     return Path.of(System.getProperty("calibra.shared", "../../shared"), "models", name);
   }
 
-  static List<int[]> stories(String split) throws Exception {
+  public static List<int[]> stories(String split) throws Exception {
     return TokenIdFiles.read(model("stories260K").resolve("sequences.json").toString(), split);
   }
 }

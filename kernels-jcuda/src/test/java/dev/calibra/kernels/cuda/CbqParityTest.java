@@ -1,5 +1,6 @@
 package dev.calibra.kernels.cuda;
 
+import dev.calibra.calibration.CalibrationWindows;
 import dev.calibra.calibration.QuantizedBlock;
 import dev.calibra.calibration.cbq.CalibratedModel;
 import dev.calibra.calibration.cbq.CalibrationListener;
@@ -17,7 +18,6 @@ import dev.calibra.model.llama.LayerwiseRunner;
 import dev.calibra.model.llama.LlamaWeightSource;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -119,14 +119,11 @@ class CbqParityTest {
     Gpu.assumeAvailable();
     Assumptions.assumeTrue(SharedModel.exists("dict-llama-15M"), "no shared dict-llama-15M model");
     SharedModel model = SharedModel.open("dict-llama-15M");
-    // --calib-samples 32 --epochs 1 on calibration.txt (windows of 512 tokens); heldout.txt in
-    // the CLI's default 40 windows of 512.
+    // --calib-samples 32 --epochs 1 on calibration.txt (windows of 512 tokens spread over it, as
+    // the CLI takes them); heldout.txt in the CLI's default 40 windows of 512.
     int seqLen = 512;
-    int[] calibrationTokens = model.paragraphTokens("calibration.txt");
-    List<int[]> samples = new ArrayList<>();
-    for (int s = 0; s < 32; s++) {
-      samples.add(Arrays.copyOfRange(calibrationTokens, s * seqLen, (s + 1) * seqLen));
-    }
+    List<int[]> samples = CalibrationWindows.spread(model.paragraphTokens("calibration.txt"),
+        seqLen, 32);
     List<int[]> evaluation = EvaluationWindows.ofStream(model.paragraphTokens("heldout.txt"),
         seqLen, 40);
     compare("dict-llama-15M w4 g128, 1 epoch, " + shape(samples), model,

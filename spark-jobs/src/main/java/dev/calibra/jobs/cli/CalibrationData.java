@@ -1,5 +1,6 @@
 package dev.calibra.jobs.cli;
 
+import dev.calibra.calibration.CalibrationWindows;
 import dev.calibra.model.generate.SampleGenerator;
 import dev.calibra.storage.FileLocation;
 import dev.calibra.storage.hf.ModelDirectory;
@@ -17,10 +18,11 @@ import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
 
 /**
- * The calibration samples of a CBQ run, all of one length: the first N windows of seqLen tokens
- * of the calibration text (encoded paragraph by paragraph with BOS, as the perplexity protocol
- * encodes text), or the first N pre-tokenized sequences cut to seqLen; then the samples the
- * float model writes itself, when asked for.
+ * The calibration samples of a CBQ run, all of one length: N windows of seqLen tokens spread
+ * evenly over the calibration text ({@link CalibrationWindows}; the text encoded paragraph by
+ * paragraph with BOS, as the perplexity protocol encodes text), or the first N pre-tokenized
+ * sequences cut to seqLen (samples chosen by whoever wrote the file); then the samples the float
+ * model writes itself, when asked for.
  */
 public record CalibrationData(String description, List<int[]> samples) {
 
@@ -82,11 +84,9 @@ public record CalibrationData(String description, List<int[]> samples) {
           + " tokens: " + available + " samples of " + seqLen + ", fewer than the "
           + options.samples() + " asked for (--calib-samples)");
     }
-    List<int[]> samples = new ArrayList<>(options.samples());
-    for (int s = 0; s < options.samples(); s++) {
-      samples.add(Arrays.copyOfRange(tokens, s * seqLen, (s + 1) * seqLen));
-    }
-    return new CalibrationData(text + " (" + samples.size() + " × " + seqLen + " tokens)", samples);
+    List<int[]> samples = CalibrationWindows.spread(tokens, seqLen, options.samples());
+    return new CalibrationData(text + " (" + samples.size() + " × " + seqLen + " tokens, spread "
+        + "over its " + available + " windows)", samples);
   }
 
   /** The length of samples cut from a stream: as given, else the default within the context. */

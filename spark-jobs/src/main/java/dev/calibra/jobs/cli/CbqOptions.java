@@ -50,8 +50,9 @@ record CbqOptions(
         + " in the model directory]"});
     HELP.put("--calib-tokens", new String[] {"FILE[#SPLIT]", "cbq: pre-tokenized calibration "
         + "sequences (JSONL, Parquet, or JSON with named splits); replaces --calib-text"});
-    HELP.put("--calib-samples", new String[] {"N", "cbq: calibration samples [default: "
-        + DEFAULT_SAMPLES + "]"});
+    HELP.put("--calib-samples", new String[] {"N", "cbq: calibration samples: windows spread "
+        + "evenly over the whole calibration text, so that every part of it is represented, or "
+        + "the first N pre-tokenized sequences [default: " + DEFAULT_SAMPLES + "]"});
     HELP.put("--calib-generated", new String[] {"N", "cbq: N more calibration samples written by "
         + "the float model itself (sampled at temperature 1 from BOS, on the CPU, fixed by "
         + "--seed), after the --calib-samples of the text or tokens; with --calib-samples 0 the "
