@@ -60,6 +60,10 @@ final class GptqRounding {
     }
     double[] w = new double[weights.length];
     for (int i = 0; i < w.length; i++) {
+      if (!Float.isFinite(weights[i])) {
+        throw new IllegalArgumentException("weight (" + i / cols + ", " + i % cols + ") is "
+            + weights[i] + ": cannot quantize non-finite values");
+      }
       w[i] = inputs.dead()[i % cols] ? 0 : weights[i];
     }
     double[][] u = inputs.upper();

@@ -2,6 +2,7 @@ package dev.calibra.calibration.gptq;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.calibra.calibration.uniform.QuantizationScheme;
@@ -66,6 +67,17 @@ class GptqRoundingTest {
     for (int r = 0; r < ROWS; r++) {
       assertEquals(0f, restored[r * COLS + dead], "row " + r);
     }
+  }
+
+  @Test
+  void aNonFiniteWeightIsRefused() {
+    float[] weights = gaussian(new Random(11), ROWS * COLS);
+    weights[3 * COLS + 5] = Float.NaN;
+    float[] gram = correlatedInputsGram(new Random(13));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> GptqRounding.quantize(weights, ROWS, COLS, GptqRounding.InverseHessian.of(gram, COLS),
+            W3_G32));
+    assertEquals("weight (3, 5) is NaN: cannot quantize non-finite values", e.getMessage());
   }
 
   @Test
