@@ -27,7 +27,7 @@ import java.util.Map;
  * predictions).
  */
 public record SharedModelData(String name, Path directory, List<int[]> calibration,
-    String calibrationDescription, List<int[]> evaluation) {
+    String calibrationDescription, List<int[]> evaluation, String evaluationDescription) {
 
   private static final int TEXT_CONTEXT = 512;
   private static final int TEXT_CALIBRATION_SAMPLES = 128;
@@ -40,7 +40,8 @@ public record SharedModelData(String name, Path directory, List<int[]> calibrati
       List<int[]> calibration = TokenIdFiles.read(sequences.toString(), "calibration");
       List<int[]> evaluation = EvaluationWindows.ofSequences(
           TokenIdFiles.read(sequences.toString(), "evaluation"), TEXT_CONTEXT);
-      return new SharedModelData(name, directory, calibration, describe(calibration), evaluation);
+      return new SharedModelData(name, directory, calibration, describe(calibration), evaluation,
+          "sequences.json's evaluation split");
     }
     Tokenizer tokenizer = Tokenizer.load(directory);
     int[] calibrationText = textTokens(tokenizer, directory, "calibration.txt");
@@ -50,7 +51,8 @@ public record SharedModelData(String name, Path directory, List<int[]> calibrati
         textTokens(tokenizer, directory, "heldout.txt"), TEXT_CONTEXT, TEXT_EVALUATION_WINDOWS);
     return new SharedModelData(name, directory, calibration, describe(calibration)
         + " of calibration.txt, spread over its " + calibrationText.length / TEXT_CONTEXT
-        + " windows", evaluation);
+        + " windows", evaluation,
+        "the first " + TEXT_EVALUATION_WINDOWS + " windows of heldout.txt");
   }
 
   /**
@@ -70,7 +72,7 @@ public record SharedModelData(String name, Path directory, List<int[]> calibrati
         first);
     return new SharedModelData(name, directory, samples, describe(samples) + " of heldout.txt "
         + "(its windows " + first + "–" + (first + samples.size() - 1) + "; 0–"
-        + (TEXT_EVALUATION_WINDOWS - 1) + " are evaluated)", evaluation);
+        + (TEXT_EVALUATION_WINDOWS - 1) + " are evaluated)", evaluation, evaluationDescription);
   }
 
   /**
@@ -85,7 +87,7 @@ public record SharedModelData(String name, Path directory, List<int[]> calibrati
     List<int[]> samples = samples(textTokens(Tokenizer.load(directory), directory,
         "calibration.txt"), 0);
     return new SharedModelData(name, directory, samples, describe(samples)
-        + " of calibration.txt, its first windows", evaluation);
+        + " of calibration.txt, its first windows", evaluation, evaluationDescription);
   }
 
   private static int[] textTokens(Tokenizer tokenizer, Path directory, String file)
@@ -122,7 +124,22 @@ public record SharedModelData(String name, Path directory, List<int[]> calibrati
       samples.addAll(generatedSamples(generated, length, seed));
       description += (kept > 0 ? " + " : "") + SampleGenerator.describe(generated, length, seed);
     }
-    return new SharedModelData(name, directory, samples, description, evaluation);
+    return new SharedModelData(name, directory, samples, description, evaluation,
+        evaluationDescription);
+  }
+
+  /**
+   * This data evaluated on {@code count} samples the float model writes itself (seed
+   * {@code seed}, the calibration samples' length) instead of its evaluation data: for
+   * stories260K, whose evaluation split is itself 32 samples of the model, an independent
+   * replica of that split, on which choices made by looking at the evaluation split can be
+   * checked.
+   */
+  public SharedModelData withGeneratedEvaluation(int count, long seed) throws IOException {
+    List<int[]> samples = generatedSamples(count, calibration.get(0).length, seed);
+    return new SharedModelData(name, directory, calibration, calibrationDescription,
+        EvaluationWindows.ofSequences(samples, TEXT_CONTEXT),
+        SampleGenerator.describe(count, calibration.get(0).length, seed));
   }
 
   private List<int[]> generatedSamples(int count, int length, long seed) throws IOException {

@@ -65,6 +65,21 @@ class SharedModelDataTest {
   }
 
   @Test
+  void generatedEvaluationReplacesOnlyTheEvaluationData() throws Exception {
+    SharedModelData stories = SharedModelData.load(model("stories260K"));
+    SharedModelData generated = stories.withGeneratedEvaluation(2, 99);
+    assertEquals(stories.calibration(), generated.calibration());
+    assertEquals(2, generated.evaluation().size());
+    for (int[] sample : generated.evaluation()) {
+      assertEquals(256, sample.length);
+      assertEquals(1, sample[0], "each sample starts at BOS");
+    }
+    assertEquals("2 samples of 256 tokens written by the model (seed 99)",
+        generated.evaluationDescription());
+    assertEquals("sequences.json's evaluation split", stories.evaluationDescription());
+  }
+
+  @Test
   void tokenSplitsHaveNoHeldOutText() throws Exception {
     SharedModelData stories = SharedModelData.load(model("stories260K"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -50,11 +50,16 @@ import java.util.function.UnaryOperator;
  * ({@link SharedModelData#withHeldOutCalibration}, a diagnostic outside the shared protocol;
  * {@code cbq-quality-heldout-calibration-<model>.json}), {@code --calib-source first-windows} on
  * the first windows of its calibration text rather than windows spread over all of it
- * ({@code cbq-quality-first-windows-<model>.json}).
+ * ({@code cbq-quality-first-windows-<model>.json}). {@code --eval-generated N} evaluates on N
+ * samples the float model writes itself instead of the evaluation data (seed 99; for
+ * stories260K a replica of its evaluation split, to check choices made by looking at that split;
+ * {@code ...-generated-evaluation-<model>.json}).
  */
 public final class CbqQualityBenchmark {
 
   private static final String ENTRY = "cbq-quality";
+  /** Seed of {@code --eval-generated}'s samples: one no calibration here draws with. */
+  private static final long EVALUATION_SEED = 99;
 
   /** A scheme of the table: weight bits and group, and activation bits (0: float). */
   record Scheme(int bits, int group, int activationBits) {
@@ -87,7 +92,15 @@ public final class CbqQualityBenchmark {
       List<ModelResult> models) {}
 
   record ModelResult(String model, double floatPerplexity, long predictions,
-      String calibration, List<QualityRow> rows) {}
+      String calibration, String evaluation, List<QualityRow> rows) {
+
+    /** The rows without GPTQ's numbers and the targets, for evaluation data of another kind. */
+    ModelResult withoutBaselines() {
+      return new ModelResult(model, floatPerplexity, predictions, calibration, evaluation,
+          rows.stream().map(r -> new QualityRow(r.model(), r.scheme(), r.variant(), r.rtn(),
+              r.cbq(), r.calibrationSeconds(), null, null)).toList());
+    }
+  }
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -100,6 +113,7 @@ public final class CbqQualityBenchmark {
       ObjectNode overrides = JSON.createObjectNode();
       Integer keptSamples = null;
       int generated = 0;
+      int generatedEvaluation = 0;
       CalibrationSource source = CalibrationSource.CALIBRATION;
       while (arguments.size() >= 2 && arguments.get(0).startsWith("--")) {
         String value = arguments.get(1);
@@ -107,6 +121,7 @@ public final class CbqQualityBenchmark {
           case "--recipe" -> overrides = (ObjectNode) JSON.readTree(value);
           case "--calib-samples" -> keptSamples = Integer.parseInt(value);
           case "--calib-generated" -> generated = Integer.parseInt(value);
+          case "--eval-generated" -> generatedEvaluation = Integer.parseInt(value);
           case "--calib-source" -> source = CalibrationSource.parse(value);
           default -> throw new IllegalArgumentException("unknown option " + arguments.get(0));
         }
@@ -121,16 +136,20 @@ public final class CbqQualityBenchmark {
       }
       // Other calibration data gets result files of its own: the main table stays the shared
       // data's.
-      String entry = generated > 0 ? ENTRY + "-generated" : source.entry(ENTRY);
+      String entry = (generated > 0 ? ENTRY + "-generated" : source.entry(ENTRY))
+          + (generatedEvaluation > 0 ? "-generated-evaluation" : "");
       for (String argument : models) {
         String[] nameAndSchemes = argument.split(":", 2);
         List<String> only = nameAndSchemes.length > 1
             ? List.of(nameAndSchemes[1].split(",")) : List.of();
         // One file per model, so that models measured in separate runs keep their results;
         // rewritten after every row, so that a run cut short keeps the rows it finished.
+        // GPTQ's numbers and the targets belong to the shared evaluation data only.
+        boolean sharedEvaluation = generatedEvaluation == 0;
         RowSink write = partial -> ResultFile.write(entry + "-" + partial.model(),
             new Results(entry, Instant.now().toString(), selected.description(),
-                Parallel.threads(), List.of(partial)));
+                Parallel.threads(),
+                List.of(sharedEvaluation ? partial : partial.withoutBaselines())));
         SharedModelData data = source.apply(
             SharedModelData.load(shared.resolve(nameAndSchemes[0])));
         if (keptSamples != null || generated > 0) {
@@ -138,8 +157,11 @@ public final class CbqQualityBenchmark {
               keptSamples == null ? data.calibration().size() : keptSamples, generated,
               overrides.path("seed").asLong(0));
         }
+        if (generatedEvaluation > 0) {
+          data = data.withGeneratedEvaluation(generatedEvaluation, EVALUATION_SEED);
+        }
         ModelResult result = run(selected.backend(), data, only, overrides, write);
-        print(result);
+        print(sharedEvaluation ? result : result.withoutBaselines());
         System.out.println("Results written to " + write.accept(result));
       }
     }
@@ -197,7 +219,7 @@ public final class CbqQualityBenchmark {
       List<QualityRow> rows) {
     long predictions = data.evaluation().stream().mapToLong(w -> w.length - 1).sum();
     return new ModelResult(data.name(), floatPerplexity, predictions,
-        data.calibrationDescription(), List.copyOf(rows));
+        data.calibrationDescription(), data.evaluationDescription(), List.copyOf(rows));
   }
 
   private static QualityRow row(Backend backend, LlamaWeightSource weights,

@@ -46,6 +46,16 @@ class RecipeFileTest {
   }
 
   @Test
+  void theSmallModelExampleRotatesAndTrainsTwiceAsLong() {
+    String recipe = EXAMPLES.resolve("cbq-w4g32-small-model.properties").toString();
+    CbqRecipe expected = CbqRecipe.defaults(W4G32).toBuilder().rotate(true).epochs(8)
+        .loraRank(32).build();
+    assertEquals(expected, CalibrateOptions.parse(new String[] {"--recipe", recipe}).recipe());
+    assertEquals(expected, QuantizeOptions.parse(new String[] {"--recipe", recipe}).cbq()
+        .recipe(W4G32));
+  }
+
+  @Test
   void theVqExampleIsAMixedRecipeForQuantizeAndTheSparkJob() {
     String recipe = EXAMPLES.resolve("cbq-vq-mlp-d4k8.properties").toString();
     QuantizeOptions quantize = QuantizeOptions.parse(new String[] {"--recipe", recipe});
