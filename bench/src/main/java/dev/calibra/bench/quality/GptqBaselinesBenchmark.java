@@ -21,11 +21,11 @@ import java.util.Locale;
  * column of shared/README.md, calibrated and evaluated on the same data as CBQ, next to the
  * PyTorch number there; where the reference ran on exactly these samples (stories260K's token
  * splits) each must match within 1%. That makes it the baseline CBQ is compared with on other
- * calibration data: {@code --calib-source heldout} calibrates a text
- * model on held-out text past its evaluated windows instead (as {@code cbq-quality} does;
- * {@code gptq-baselines-heldout-calibration.json}, no reference numbers). Arguments: an
- * optional leading {@code --backend cuda}, then {@code --calib-source}, then model names
- * (default both).
+ * calibration data: {@code --calib-source heldout} calibrates a text model on held-out text past
+ * its evaluated windows instead, {@code --calib-source first-windows} on the first windows of its
+ * calibration text, as {@code cbq-quality} does ({@code gptq-baselines-<source>.json}, no
+ * reference numbers). Arguments: an optional leading {@code --backend cuda}, then
+ * {@code --calib-source}, then model names (default both).
  */
 public final class GptqBaselinesBenchmark {
 
