@@ -68,7 +68,8 @@ public final class GptqQuantizer {
       onBlock.accept(quantized);
       List<Tensor> next = new ArrayList<>(stream.size());
       for (Tensor x : stream) {
-        BlockActivations a = forward(block, quantized.dequantized(), x, seqLen);
+        BlockActivations a = block.forward(quantized.dequantized(), x,
+            block.shape(x.rows() / seqLen, seqLen));
         a.releaseIntermediates();
         next.add(a.output());
         x.close();
@@ -116,10 +117,5 @@ public final class GptqQuantizer {
     }
     floatWeights.closeAllBut(result);
     return new QuantizedBlock(index, result, matrices, errors);
-  }
-
-  private static BlockActivations forward(DecoderBlock block, BlockWeights weights, Tensor x,
-      int seqLen) {
-    return block.forward(weights, x, block.shape(x.rows() / seqLen, seqLen));
   }
 }
